@@ -1,0 +1,14 @@
+{
+  "targets": [
+    {
+      "target_name": "kdep_native",
+      "sources": ["src/addon.cc", "src/handle.cc", "src/ops.cc", "src/tensor_fns.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "<!@(node config.cjs includes)"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "<!@(node config.cjs defines)"],
+      "cflags!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
+      "libraries": ["<!@(node config.cjs libs)"]
+    }
+  ]
+}

@@ -1,0 +1,25 @@
+// Prints the compiler/linker settings for the libtorch the addon is built against.
+// Default: Debian's libtorch-dev (headers in /usr/include, libraries on the system path).
+// LIBTORCH=/path/to/libtorch selects an official CPU or CUDA build (1.13 or 2.x).
+const fs = require("node:fs");
+const path = require("node:path");
+const root = process.env.LIBTORCH || "";
+const what = process.argv[2];
+const out = [];
+if (what === "includes") {
+  if (root) out.push(path.join(root, "include"), path.join(root, "include/torch/csrc/api/include"));
+  else out.push("/usr/include/torch/csrc/api/include");
+} else if (what === "libs") {
+  if (root) {
+    const lib = path.join(root, "lib");
+    out.push(`-L${lib}`, `-Wl,-rpath,${lib}`);
+    // CUDA kernels register themselves at load time: keep torch_cuda linked even though no
+    // symbol of it is referenced directly.
+    if (fs.existsSync(path.join(lib, "libtorch_cuda.so"))) out.push("-Wl,--no-as-needed", "-ltorch_cuda", "-Wl,--as-needed");
+  }
+  out.push("-ltorch", "-ltorch_cpu", "-lc10");
+} else if (what === "defines") {
+  // Official pre-cxx11 builds need ABI 0; Debian's and the cxx11 builds use 1.
+  out.push(`_GLIBCXX_USE_CXX11_ABI=${process.env.TORCH_CXX11_ABI ?? "1"}`);
+}
+console.log(out.join(" "));

@@ -1,0 +1,67 @@
+#include "handle.h"
+
+#include <atomic>
+
+namespace kdep {
+namespace {
+
+const napi_type_tag kTensorTag = {0x6b6465705f746e73ULL, 0x7232303232686e64ULL};
+std::atomic<int64_t> g_live{0};
+
+void Release(Napi::Env env, TensorBox* box) {
+  if (box->disposed) return;
+  box->disposed = true;
+  box->t.reset();
+  if (box->reported) Napi::MemoryManagement::AdjustExternalMemory(env, -box->reported);
+  box->reported = 0;
+  g_live--;
+}
+
+TensorBox* BoxOf(Napi::Env env, const Napi::Value& v) {
+  if (!v.IsExternal()) return nullptr;
+  bool ok = false;
+  if (napi_check_object_type_tag(env, v, &kTensorTag, &ok) != napi_ok || !ok) return nullptr;
+  return v.As<Napi::External<TensorBox>>().Data();
+}
+
+}  // namespace
+
+Napi::Value Wrap(Napi::Env env, at::Tensor t) {
+  if (!t.defined()) return env.Null();
+  auto* box = new TensorBox{std::move(t)};
+  // Only CPU memory matters to V8's heuristics; report it so GC runs when handles pile up.
+  if (box->t.device().is_cpu()) {
+    box->reported = static_cast<int64_t>(box->t.numel() * box->t.element_size());
+    if (box->reported) Napi::MemoryManagement::AdjustExternalMemory(env, box->reported);
+  }
+  g_live++;
+  auto ext = Napi::External<TensorBox>::New(env, box, [](Napi::Env env, TensorBox* b) {
+    Release(env, b);
+    delete b;
+  });
+  napi_type_tag_object(env, ext, &kTensorTag);
+  return ext;
+}
+
+at::Tensor& Unwrap(Napi::Env env, const Napi::Value& v, const char* what) {
+  TensorBox* box = BoxOf(env, v);
+  if (box == nullptr) {
+    throw Napi::TypeError::New(env, std::string("Expected a tensor handle for ") + what);
+  }
+  if (box->disposed) {
+    throw Napi::Error::New(env, std::string("Tensor passed as ") + what + " has been disposed");
+  }
+  return box->t;
+}
+
+bool IsHandle(Napi::Env env, const Napi::Value& v) { return BoxOf(env, v) != nullptr; }
+
+void Dispose(Napi::Env env, const Napi::Value& v) {
+  TensorBox* box = BoxOf(env, v);
+  if (box == nullptr) throw Napi::TypeError::New(env, "Expected a tensor handle to dispose");
+  Release(env, box);
+}
+
+int64_t LiveCount() { return g_live.load(); }
+
+}  // namespace kdep
