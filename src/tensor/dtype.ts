@@ -25,9 +25,7 @@ export const DTYPE_CODE: Record<DType, number> = {
   bfloat16: 15,
 };
 
-const BY_CODE = new Map<number, DType>(
-  Object.entries(DTYPE_CODE).map(([k, v]) => [v, k as DType]),
-);
+const BY_CODE = new Map<number, DType>(Object.entries(DTYPE_CODE).map(([k, v]) => [v, k as DType]));
 
 export function dtypeFromCode(code: number): DType {
   const d = BY_CODE.get(code);

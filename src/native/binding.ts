@@ -1,0 +1,84 @@
+// The whole native contract, typed. Everything here is a thin call into native/src/*.cc:
+// handles in, handles out, C++ exceptions arrive as JS errors.
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+
+/** An opaque, type-tagged reference to a libtorch tensor. */
+export interface NativeHandle {
+  readonly __kdepTensorHandle: unique symbol;
+}
+
+/** Arguments an ATen operator accepts, converted by the native layer per the op's schema. */
+export type OpArg =
+  | NativeHandle
+  | number
+  | bigint
+  | boolean
+  | string
+  | null
+  | undefined
+  | { f: number }
+  | readonly OpArg[];
+
+/** What an ATen operator returns: one value, or an array for multiple returns. */
+export type OpResult = NativeHandle | number | boolean | string | null | OpResult[];
+
+export interface Binding {
+  lookupOp(name: string, overload: string): { id: number; schema: string };
+  callOp(id: number, ...args: OpArg[]): OpResult;
+  /** Same as callOp but converts no result: for in-place ops that return their input. */
+  callOpDiscard(id: number, ...args: OpArg[]): undefined;
+  fromBuffer(data: ArrayBufferView, shape: readonly number[], dtype: number): NativeHandle;
+  toBuffer(h: NativeHandle): ArrayBuffer;
+  externalView(h: NativeHandle): ArrayBuffer;
+  meta(h: NativeHandle): [number[], number, string];
+  strides(h: NativeHandle): number[];
+  storageOffset(h: NativeHandle): number;
+  dataPtr(h: NativeHandle): bigint;
+  isContiguous(h: NativeHandle, memoryFormat?: number): boolean;
+  item(h: NativeHandle): number;
+  requiresGrad(h: NativeHandle): boolean;
+  setRequiresGrad(h: NativeHandle, on: boolean): void;
+  isLeaf(h: NativeHandle): boolean;
+  grad(h: NativeHandle): NativeHandle | null;
+  setGrad(h: NativeHandle, g: NativeHandle | null): void;
+  retainGrad(h: NativeHandle): void;
+  gradFnName(h: NativeHandle): string | null;
+  backward(
+    outputs: NativeHandle[],
+    grads: NativeHandle[] | null,
+    retainGraph: boolean | undefined,
+    createGraph: boolean,
+  ): void;
+  dispose(h: NativeHandle): void;
+  isHandle(v: unknown): boolean;
+  liveCount(): number;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  manualSeed(seed: number | bigint): void;
+  getRngState(): NativeHandle;
+  setRngState(state: NativeHandle): void;
+  setGradEnabled(on: boolean): boolean;
+  isGradEnabled(): boolean;
+  enterInferenceMode(): number;
+  exitInferenceMode(): number;
+  isInferenceTensor(h: NativeHandle): boolean;
+  cudaDeviceCount(): number;
+  version(): { libtorch?: string; parallel: string };
+}
+
+function load(): Binding {
+  const file = fileURLToPath(
+    new URL("../../../native/build/Release/kdep_native.node", import.meta.url),
+  );
+  if (!existsSync(file)) {
+    throw new Error(
+      `The kdep native addon is not built (expected ${file}). Run "npm run build:native" ` +
+        "(it needs libtorch: Debian's libtorch-dev, or LIBTORCH=/path/to/libtorch).",
+    );
+  }
+  return createRequire(import.meta.url)(file) as Binding;
+}
+
+export const native: Binding = load();

@@ -1,0 +1,71 @@
+// BatchNorm1d/2d with PyTorch's running-statistics semantics (momentum or, with
+// momentum null, a cumulative average; num_batches_tracked counted in training).
+import { ones, scalar, zeros } from "../tensor/ops/creation.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { batchNorm } from "./functional.js";
+import { Module } from "./module.js";
+
+export interface BatchNormConfig {
+  eps?: number;
+  momentum?: number | null;
+  affine?: boolean;
+  trackRunningStats?: boolean;
+}
+
+abstract class BatchNormBase extends Module {
+  readonly eps: number;
+  readonly momentum: number | null;
+  constructor(
+    readonly numFeatures: number,
+    config: BatchNormConfig,
+    private readonly expectedDims: number[],
+  ) {
+    super();
+    this.eps = config.eps ?? 1e-5;
+    this.momentum = config.momentum === undefined ? 0.1 : config.momentum;
+    const affine = config.affine ?? true;
+    this.registerParameter("weight", affine ? ones([numFeatures]) : null);
+    this.registerParameter("bias", affine ? zeros([numFeatures]) : null);
+    const track = config.trackRunningStats ?? true;
+    this.registerBuffer("running_mean", track ? zeros([numFeatures]) : null);
+    this.registerBuffer("running_var", track ? ones([numFeatures]) : null);
+    this.registerBuffer("num_batches_tracked", track ? scalar(0, { dtype: "int64" }) : null);
+  }
+
+  forward(x: Tensor): Tensor {
+    if (!this.expectedDims.includes(x.ndim) || x.size(1) !== this.numFeatures) {
+      throw new Error(
+        `${this.constructor.name}(${this.numFeatures}) expects ${this.expectedDims.join(" or ")}-D input with ${this.numFeatures} channels but received shape [${x.shape}]`,
+      );
+    }
+    const runningMean = this.getBuffer("running_mean");
+    const runningVar = this.getBuffer("running_var");
+    let factor = this.momentum ?? 0;
+    if (this.training && runningMean) {
+      const n = this.getBuffer("num_batches_tracked");
+      if (n) {
+        n.add_(1);
+        if (this.momentum === null) factor = 1 / n.item();
+      }
+    }
+    return batchNorm(x, runningMean, runningVar, {
+      weight: this.getParameter("weight"),
+      bias: this.getParameter("bias"),
+      training: this.training || runningMean === null,
+      momentum: factor,
+      eps: this.eps,
+    });
+  }
+}
+
+export class BatchNorm2d extends BatchNormBase {
+  constructor(numFeatures: number, config: BatchNormConfig = {}) {
+    super(numFeatures, config, [4]);
+  }
+}
+
+export class BatchNorm1d extends BatchNormBase {
+  constructor(numFeatures: number, config: BatchNormConfig = {}) {
+    super(numFeatures, config, [2, 3]);
+  }
+}

@@ -1,0 +1,135 @@
+// Stateless layers and containers.
+import type { Tensor } from "../tensor/tensor.js";
+import * as F from "./functional.js";
+import { type Layer, Module } from "./module.js";
+
+type Pair = number | [number, number];
+
+export class ReLU extends Module {
+  constructor(readonly inplace = false) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return this.inplace ? x.relu_() : F.relu(x);
+  }
+}
+
+export class ReLU6 extends Module {
+  forward(x: Tensor): Tensor {
+    return F.relu6(x);
+  }
+}
+
+export class Identity extends Module {
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
+export class Flatten extends Module {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return x.flatten(this.startDim, this.endDim);
+  }
+}
+
+export class MaxPool2d extends Module {
+  constructor(
+    readonly kernelSize: Pair,
+    readonly options: F.PoolOptions & { dilation?: Pair } = {},
+  ) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.maxPool2d(x, this.kernelSize, this.options);
+  }
+}
+
+export class AvgPool2d extends Module {
+  constructor(
+    readonly kernelSize: Pair,
+    readonly options: F.PoolOptions & { countIncludePad?: boolean } = {},
+  ) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.avgPool2d(x, this.kernelSize, this.options);
+  }
+}
+
+export class AdaptiveAvgPool2d extends Module {
+  constructor(readonly outputSize: Pair) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.adaptiveAvgPool2d(x, this.outputSize);
+  }
+}
+
+export class Dropout extends Module {
+  constructor(readonly p = 0.5) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return this.p === 0 ? x : F.dropout(x, this.p, this.training);
+  }
+}
+
+export class Dropout2d extends Module {
+  constructor(readonly p = 0.5) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return this.p === 0 ? x : F.dropout2d(x, this.p, this.training);
+  }
+}
+
+/** Children named "0", "1", … and applied in order (nn.Sequential). */
+export class Sequential extends Module {
+  readonly layers: Layer[];
+  constructor(...layers: Layer[]) {
+    super();
+    this.layers = layers;
+    layers.forEach((l, i) => {
+      this.registerModule(String(i), l);
+    });
+  }
+  get length(): number {
+    return this.layers.length;
+  }
+  at(i: number): Layer {
+    const l = this.layers[i < 0 ? i + this.layers.length : i];
+    if (!l)
+      throw new RangeError(`Sequential index ${i} out of range (${this.layers.length} layers)`);
+    return l;
+  }
+  forward(x: Tensor): Tensor {
+    let out = x;
+    for (const l of this.layers) out = l.forward(out);
+    return out;
+  }
+}
+
+/** Children named "0", "1", … without a forward of their own (nn.ModuleList). */
+export class ModuleList<M extends Module = Module> extends Module {
+  readonly items: M[] = [];
+  constructor(items: M[] = []) {
+    super();
+    for (const m of items) this.push(m);
+  }
+  push(m: M): void {
+    this.registerModule(String(this.items.length), m);
+    this.items.push(m);
+  }
+  get length(): number {
+    return this.items.length;
+  }
+  [Symbol.iterator](): Iterator<M> {
+    return this.items[Symbol.iterator]();
+  }
+}

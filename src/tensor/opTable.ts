@@ -1,0 +1,35 @@
+// ATen operators by schema name, looked up once in the dispatcher and cached by id.
+import { native, type OpArg, type OpResult } from "../native/binding.js";
+
+const ids = new Map<string, number>();
+
+function idOf(name: string): number {
+  let id = ids.get(name);
+  if (id === undefined) {
+    const dot = name.indexOf(".");
+    const base = dot < 0 ? name : name.slice(0, dot);
+    const overload = dot < 0 ? "" : name.slice(dot + 1);
+    id = native.lookupOp(`aten::${base}`, overload).id;
+    ids.set(name, id);
+  }
+  return id;
+}
+
+/** Calls `aten::<name>` ("add.Tensor" names an overload). */
+export function callAten(name: string, ...args: OpArg[]): OpResult {
+  return native.callOp(idOf(name), ...args);
+}
+
+/** Calls an in-place `aten::` operator without wrapping its (aliased) result. */
+export function callAtenInPlace(name: string, ...args: OpArg[]): void {
+  native.callOpDiscard(idOf(name), ...args);
+}
+
+/** The schema text of an operator, for error messages and docs. */
+export function schemaOf(name: string): string {
+  const dot = name.indexOf(".");
+  return native.lookupOp(
+    `aten::${dot < 0 ? name : name.slice(0, dot)}`,
+    dot < 0 ? "" : name.slice(dot + 1),
+  ).schema;
+}

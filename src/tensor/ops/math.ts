@@ -1,0 +1,245 @@
+// Elementwise arithmetic, comparisons and unary math, with PyTorch's broadcasting and type
+// promotion (both done by ATen). A number operand uses the op's Scalar overload.
+import type { OpArg } from "../../native/binding.js";
+import { callAten, callAtenInPlace } from "../opTable.js";
+import { Tensor, wrap } from "../tensor.js";
+
+export type Operand = Tensor | number;
+
+function binary(name: string, a: Tensor, b: Operand, ...extra: OpArg[]): Tensor {
+  return typeof b === "number"
+    ? wrap(callAten(`${name}.Scalar`, a.handle, b, ...extra))
+    : wrap(callAten(`${name}.Tensor`, a.handle, b.handle, ...extra));
+}
+
+function binaryInPlace(name: string, a: Tensor, b: Operand, ...extra: OpArg[]): Tensor {
+  if (typeof b === "number") callAtenInPlace(`${name}.Scalar`, a.handle, b, ...extra);
+  else callAtenInPlace(`${name}.Tensor`, a.handle, b.handle, ...extra);
+  return a;
+}
+
+/** a + alpha·b */
+export const add = (a: Tensor, b: Operand, alpha = 1): Tensor => binary("add", a, b, alpha);
+/** a − alpha·b */
+export const sub = (a: Tensor, b: Operand, alpha = 1): Tensor => binary("sub", a, b, alpha);
+export const mul = (a: Tensor, b: Operand): Tensor => binary("mul", a, b);
+/** True division; `roundingMode` "trunc" or "floor" for integer-style division. */
+export function div(a: Tensor, b: Operand, roundingMode?: "trunc" | "floor"): Tensor {
+  if (roundingMode === undefined) return binary("div", a, b);
+  return typeof b === "number"
+    ? wrap(callAten("div.Scalar_mode", a.handle, b, roundingMode))
+    : wrap(callAten("div.Tensor_mode", a.handle, b.handle, roundingMode));
+}
+export function pow(a: Tensor, e: Operand): Tensor {
+  return typeof e === "number"
+    ? wrap(callAten("pow.Tensor_Scalar", a.handle, e))
+    : wrap(callAten("pow.Tensor_Tensor", a.handle, e.handle));
+}
+export const maximum = (a: Tensor, b: Tensor): Tensor =>
+  wrap(callAten("maximum", a.handle, b.handle));
+export const minimum = (a: Tensor, b: Tensor): Tensor =>
+  wrap(callAten("minimum", a.handle, b.handle));
+
+export const eq = (a: Tensor, b: Operand): Tensor => binary("eq", a, b);
+export const ne = (a: Tensor, b: Operand): Tensor => binary("ne", a, b);
+export const lt = (a: Tensor, b: Operand): Tensor => binary("lt", a, b);
+export const le = (a: Tensor, b: Operand): Tensor => binary("le", a, b);
+export const gt = (a: Tensor, b: Operand): Tensor => binary("gt", a, b);
+export const ge = (a: Tensor, b: Operand): Tensor => binary("ge", a, b);
+export const logicalAnd = (a: Tensor, b: Tensor): Tensor =>
+  wrap(callAten("logical_and", a.handle, b.handle));
+export const logicalOr = (a: Tensor, b: Tensor): Tensor =>
+  wrap(callAten("logical_or", a.handle, b.handle));
+export const logicalNot = (a: Tensor): Tensor => wrap(callAten("logical_not", a.handle));
+
+/** Elementwise choice: cond ? a : b. */
+export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
+  if (typeof a === "number" || typeof b === "number") {
+    const ref = typeof a === "number" ? (b as Tensor) : a;
+    const ta = typeof a === "number" ? fullLikeScalar(ref, a) : a;
+    const tb = typeof b === "number" ? fullLikeScalar(ref, b) : b;
+    return wrap(callAten("where.self", cond.handle, ta.handle, tb.handle));
+  }
+  return wrap(callAten("where.self", cond.handle, a.handle, b.handle));
+}
+
+function fullLikeScalar(ref: Tensor, v: number): Tensor {
+  return wrap(callAten("full_like", ref.handle, v));
+}
+
+export function maskedFill(a: Tensor, mask: Tensor, value: number): Tensor {
+  return wrap(callAten("masked_fill.Scalar", a.handle, mask.handle, value));
+}
+
+export function clamp(a: Tensor, min?: number | null, max?: number | null): Tensor {
+  return wrap(callAten("clamp", a.handle, min ?? null, max ?? null));
+}
+
+const UNARY = [
+  "neg",
+  "abs",
+  "sign",
+  "sqrt",
+  "rsqrt",
+  "exp",
+  "log",
+  "log1p",
+  "sin",
+  "cos",
+  "tanh",
+  "sigmoid",
+  "relu",
+  "floor",
+  "ceil",
+  "round",
+  "reciprocal",
+  "erf",
+  "square",
+] as const;
+export type UnaryName = (typeof UNARY)[number];
+
+export function unary(name: UnaryName, a: Tensor): Tensor {
+  return wrap(callAten(name, a.handle));
+}
+
+declare module "../tensor.js" {
+  interface Tensor {
+    add(b: Operand, alpha?: number): Tensor;
+    sub(b: Operand, alpha?: number): Tensor;
+    mul(b: Operand): Tensor;
+    div(b: Operand, roundingMode?: "trunc" | "floor"): Tensor;
+    pow(e: Operand): Tensor;
+    eq(b: Operand): Tensor;
+    ne(b: Operand): Tensor;
+    lt(b: Operand): Tensor;
+    le(b: Operand): Tensor;
+    gt(b: Operand): Tensor;
+    ge(b: Operand): Tensor;
+    maskedFill(mask: Tensor, value: number): Tensor;
+    clamp(min?: number | null, max?: number | null): Tensor;
+    neg(): Tensor;
+    abs(): Tensor;
+    sign(): Tensor;
+    sqrt(): Tensor;
+    rsqrt(): Tensor;
+    exp(): Tensor;
+    log(): Tensor;
+    log1p(): Tensor;
+    sin(): Tensor;
+    cos(): Tensor;
+    tanh(): Tensor;
+    sigmoid(): Tensor;
+    relu(): Tensor;
+    floor(): Tensor;
+    ceil(): Tensor;
+    round(): Tensor;
+    reciprocal(): Tensor;
+    erf(): Tensor;
+    square(): Tensor;
+    add_(b: Operand, alpha?: number): Tensor;
+    sub_(b: Operand, alpha?: number): Tensor;
+    mul_(b: Operand): Tensor;
+    div_(b: Operand): Tensor;
+    clamp_(min?: number | null, max?: number | null): Tensor;
+    relu_(): Tensor;
+    /** this += value · t1 · t2 */
+    addcmul_(t1: Tensor, t2: Tensor, value?: number): Tensor;
+    /** this += value · t1 / t2 */
+    addcdiv_(t1: Tensor, t2: Tensor, value?: number): Tensor;
+    /** this += weight · (end − this) */
+    lerp_(end: Tensor, weight: number): Tensor;
+    fill_(v: number): Tensor;
+    zero_(): Tensor;
+    copy_(src: Tensor): Tensor;
+  }
+}
+
+const P = Tensor.prototype;
+P.add = function (b, alpha) {
+  return add(this, b, alpha);
+};
+P.sub = function (b, alpha) {
+  return sub(this, b, alpha);
+};
+P.mul = function (b) {
+  return mul(this, b);
+};
+P.div = function (b, mode) {
+  return div(this, b, mode);
+};
+P.pow = function (e) {
+  return pow(this, e);
+};
+P.eq = function (b) {
+  return eq(this, b);
+};
+P.ne = function (b) {
+  return ne(this, b);
+};
+P.lt = function (b) {
+  return lt(this, b);
+};
+P.le = function (b) {
+  return le(this, b);
+};
+P.gt = function (b) {
+  return gt(this, b);
+};
+P.ge = function (b) {
+  return ge(this, b);
+};
+P.maskedFill = function (mask, value) {
+  return maskedFill(this, mask, value);
+};
+P.clamp = function (min, max) {
+  return clamp(this, min, max);
+};
+for (const name of UNARY) {
+  (P as unknown as Record<string, () => Tensor>)[name] = function (this: Tensor) {
+    return unary(name, this);
+  };
+}
+P.add_ = function (b, alpha = 1) {
+  return binaryInPlace("add_", this, b, alpha);
+};
+P.sub_ = function (b, alpha = 1) {
+  return binaryInPlace("sub_", this, b, alpha);
+};
+P.mul_ = function (b) {
+  return binaryInPlace("mul_", this, b);
+};
+P.div_ = function (b) {
+  return binaryInPlace("div_", this, b);
+};
+P.clamp_ = function (min, max) {
+  callAtenInPlace("clamp_", this.handle, min ?? null, max ?? null);
+  return this;
+};
+P.relu_ = function () {
+  callAtenInPlace("relu_", this.handle);
+  return this;
+};
+P.addcmul_ = function (t1, t2, value = 1) {
+  callAtenInPlace("addcmul_", this.handle, t1.handle, t2.handle, value);
+  return this;
+};
+P.addcdiv_ = function (t1, t2, value = 1) {
+  callAtenInPlace("addcdiv_", this.handle, t1.handle, t2.handle, value);
+  return this;
+};
+P.lerp_ = function (end, weight) {
+  callAtenInPlace("lerp_.Scalar", this.handle, end.handle, weight);
+  return this;
+};
+P.fill_ = function (v) {
+  callAtenInPlace("fill_.Scalar", this.handle, v);
+  return this;
+};
+P.zero_ = function () {
+  callAtenInPlace("zero_", this.handle);
+  return this;
+};
+P.copy_ = function (src) {
+  callAtenInPlace("copy_", this.handle, src.handle, false);
+  return this;
+};
