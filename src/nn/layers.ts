@@ -108,9 +108,15 @@ export class Sequential extends Module {
       throw new RangeError(`Sequential index ${i} out of range (${this.layers.length} layers)`);
     return l;
   }
+  /** Frees each intermediate as soon as the next layer has consumed it (autograd keeps what
+   * backward needs), so inference peaks at two activations instead of all of them. */
   forward(x: Tensor): Tensor {
     let out = x;
-    for (const l of this.layers) out = l.forward(out);
+    for (const l of this.layers) {
+      const next = l.forward(out);
+      if (out !== x && next !== out) out.dispose();
+      out = next;
+    }
     return out;
   }
 }
