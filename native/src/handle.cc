@@ -30,9 +30,13 @@ Napi::Value Wrap(Napi::Env env, at::Tensor t) {
   if (!t.defined()) return env.Null();
   auto* box = new TensorBox{std::move(t)};
   // Only CPU memory matters to V8's heuristics; report it so GC runs when handles pile up.
+  // Small tensors are skipped: reporting costs a V8 call per op and they cannot move GC.
   if (box->t.device().is_cpu()) {
-    box->reported = static_cast<int64_t>(box->t.numel() * box->t.element_size());
-    if (box->reported) Napi::MemoryManagement::AdjustExternalMemory(env, box->reported);
+    const int64_t bytes = static_cast<int64_t>(box->t.numel() * box->t.element_size());
+    if (bytes >= (64 << 10)) {
+      box->reported = bytes;
+      Napi::MemoryManagement::AdjustExternalMemory(env, bytes);
+    }
   }
   g_live++;
   auto ext = Napi::External<TensorBox>::New(env, box, [](Napi::Env env, TensorBox* b) {

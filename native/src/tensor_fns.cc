@@ -8,6 +8,8 @@
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/variable.h>
 
+#include <malloc.h>
+
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -313,10 +315,19 @@ Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), at::detail::getCUDAHooks().getNumGPUs());
 }
 
+// tuneAllocator(mmapThreshold, trimThreshold): glibc malloc settings. Training frees and
+// re-allocates the same activation sizes every step; glibc's defaults hand that memory back
+// to the kernel and page-fault it in again each time.
+Napi::Value TuneAllocator(const Napi::CallbackInfo& info) {
+  int a = mallopt(M_MMAP_THRESHOLD, info[0].As<Napi::Number>().Int32Value());
+  int b = mallopt(M_TRIM_THRESHOLD, info[1].As<Napi::Number>().Int32Value());
+  return Napi::Boolean::New(info.Env(), a == 1 && b == 1);
+}
+
 Napi::Value Version(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto out = Napi::Object::New(env);
-#ifdef TORCH_VERSION_MAJOR
+#if defined(TORCH_VERSION_MAJOR)
   out.Set("libtorch", std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
                           std::to_string(TORCH_VERSION_PATCH));
 #endif

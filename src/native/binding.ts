@@ -66,6 +66,7 @@ export interface Binding {
   isInferenceTensor(h: NativeHandle): boolean;
   cudaDeviceCount(): number;
   version(): { libtorch?: string; parallel: string };
+  tuneAllocator(mmapThreshold: number, trimThreshold: number): boolean;
 }
 
 function load(): Binding {

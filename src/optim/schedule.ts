@@ -5,7 +5,7 @@ import type { ParamGroup } from "./sgd.js";
 
 export type Schedule =
   | { kind: "step"; stepSize: number; gamma?: number }
-  | { kind: "multistep"; milestones: number[]; gamma?: number }
+  | { kind: "multistep"; milestones: readonly number[]; gamma?: number }
   | { kind: "poly"; maxSteps: number; power?: number }
   | { kind: "cosine"; maxSteps: number; minLr?: number }
   | { kind: "constant" };
@@ -20,11 +20,9 @@ export function lrFactor(s: Schedule, t: number, baseLr = 1): number {
     case "poly":
       return Math.max(0, 1 - t / s.maxSteps) ** (s.power ?? 0.9);
     case "cosine": {
+      // Periodic past maxSteps, as CosineAnnealingLR.
       const minFactor = (s.minLr ?? 0) / baseLr;
-      return (
-        minFactor +
-        ((1 - minFactor) * (1 + Math.cos((Math.PI * Math.min(t, s.maxSteps)) / s.maxSteps))) / 2
-      );
+      return minFactor + ((1 - minFactor) * (1 + Math.cos((Math.PI * t) / s.maxSteps))) / 2;
     }
     case "constant":
       return 1;

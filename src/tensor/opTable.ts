@@ -15,6 +15,15 @@ function idOf(name: string): number {
   return id;
 }
 
+/** A caller bound to one operator: skips the name lookup on hot paths. */
+export function aten(name: string): (...args: OpArg[]) => OpResult {
+  let id = -1;
+  return (...args) => {
+    if (id < 0) id = idOf(name);
+    return native.callOp(id, ...args);
+  };
+}
+
 /** Calls `aten::<name>` ("add.Tensor" names an overload). */
 export function callAten(name: string, ...args: OpArg[]): OpResult {
   return native.callOp(idOf(name), ...args);

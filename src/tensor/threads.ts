@@ -18,6 +18,18 @@ export function defaultThreadCount(): number {
 
 setNumThreads(defaultThreadCount());
 
+// Keep freed activation memory in the process instead of returning it to the kernel after
+// every step (measured: a small convnet's forward went from 17 ms to 11 ms). The largest
+// mmap threshold glibc accepts is 32 MiB; RSS then stays at the peak of a step, as with
+// PyTorch's caching allocators. Users' own MALLOC_* settings win; KDEP_MALLOC_TUNING=0 opts out.
+if (
+  process.env.KDEP_MALLOC_TUNING !== "0" &&
+  process.env.MALLOC_MMAP_THRESHOLD_ === undefined &&
+  process.env.MALLOC_TRIM_THRESHOLD_ === undefined
+) {
+  native.tuneAllocator(32 * 2 ** 20, 2 ** 30);
+}
+
 /** Number of CUDA devices the loaded libtorch can see (0 for CPU builds). */
 export const cudaDeviceCount = (): number => native.cudaDeviceCount();
 

@@ -1,15 +1,27 @@
 // Elementwise arithmetic, comparisons and unary math, with PyTorch's broadcasting and type
 // promotion (both done by ATen). A number operand uses the op's Scalar overload.
-import type { OpArg } from "../../native/binding.js";
-import { callAten, callAtenInPlace } from "../opTable.js";
+import type { OpArg, OpResult } from "../../native/binding.js";
+import { aten, callAten, callAtenInPlace } from "../opTable.js";
 import { Tensor, wrap } from "../tensor.js";
 
 export type Operand = Tensor | number;
 
+// Bound callers per name: binary ops are the hottest path of an optimiser step.
+const bound = new Map<string, [(...args: OpArg[]) => OpResult, (...args: OpArg[]) => OpResult]>();
+function callers(name: string) {
+  let c = bound.get(name);
+  if (c === undefined) {
+    c = [aten(`${name}.Tensor`), aten(`${name}.Scalar`)];
+    bound.set(name, c);
+  }
+  return c;
+}
+
 function binary(name: string, a: Tensor, b: Operand, ...extra: OpArg[]): Tensor {
+  const [onTensor, onScalar] = callers(name);
   return typeof b === "number"
-    ? wrap(callAten(`${name}.Scalar`, a.handle, b, ...extra))
-    : wrap(callAten(`${name}.Tensor`, a.handle, b.handle, ...extra));
+    ? wrap(onScalar(a.handle, b, ...extra))
+    : wrap(onTensor(a.handle, b.handle, ...extra));
 }
 
 function binaryInPlace(name: string, a: Tensor, b: Operand, ...extra: OpArg[]): Tensor {

@@ -1,0 +1,60 @@
+// Shared benchmark plumbing: timing, the PyTorch reference run, and the ratio table.
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export const PYTHON = process.env.KDEP_PYTHON ?? "/usr/bin/python3";
+
+/** Median seconds per call over `iters` timed calls after `warmup` untimed ones. */
+export function timeit(
+  fn: () => void,
+  iters: number,
+  warmup = Math.max(1, Math.ceil(iters / 5)),
+): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const times: number[] = [];
+  for (let i = 0; i < iters; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+/** Runs bench/reference/<name>.py with the given args; it prints one JSON object. */
+export function runReference(name: string, args: string[] = []): Record<string, number> {
+  const script = fileURLToPath(new URL(`../../bench/reference/${name}`, import.meta.url));
+  const out = execFileSync(PYTHON, [script, ...args], { encoding: "utf8", maxBuffer: 1 << 24 });
+  const last = out.trim().split("\n").pop() ?? "{}";
+  return JSON.parse(last) as Record<string, number>;
+}
+
+export interface Row {
+  name: string;
+  /** "s" rows compare seconds per call (lower is better); "rate" rows compare items/s. */
+  unit: "s" | "rate";
+  ours: number;
+  torch: number;
+  target?: number;
+}
+
+const fmt = (v: number, unit: Row["unit"]) =>
+  unit === "s"
+    ? v < 1e-3
+      ? `${(v * 1e6).toFixed(2)} µs`
+      : `${(v * 1e3).toFixed(2)} ms`
+    : `${v.toFixed(1)}/s`;
+
+/** Prints a Markdown table; ratio > 1 means kdep is faster. */
+export function printTable(title: string, rows: Row[]): void {
+  console.log(`\n## ${title}\n`);
+  console.log("| benchmark | kdep | PyTorch | ratio (PyTorch time / kdep time) | target |");
+  console.log("|---|---|---|---|---|");
+  for (const r of rows) {
+    const ratio = r.unit === "s" ? r.torch / r.ours : r.ours / r.torch;
+    const target = r.target === undefined ? "" : `≥ ${r.target}${ratio >= r.target ? " ✓" : " ✗"}`;
+    console.log(
+      `| ${r.name} | ${fmt(r.ours, r.unit)} | ${fmt(r.torch, r.unit)} | ${ratio.toFixed(3)} | ${target} |`,
+    );
+  }
+}

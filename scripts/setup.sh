@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs and builds everything kdep needs on Debian 12; safe to run again (each step is
+# skipped when already done). Needs root (or sudo) for apt, and Node.js >= 20.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+# 1. System packages: libtorch to build against, PyTorch as the test/benchmark reference,
+#    Fashion-MNIST as the demo's offline data, a C++ toolchain for the addon.
+PKGS=(libtorch-dev python3-torch python3-torchvision python3-numpy python3-pil
+      dataset-fashion-mnist g++ make python3)
+missing=()
+for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  say "installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# 2. Node.js >= 20 (Debian 12's own nodejs is 18, too old for the dependencies).
+if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  echo "kdep needs Node.js >= 20 (found: $(node --version 2>/dev/null || echo none))." >&2
+  exit 1
+fi
+
+# 3. npm dependencies, reinstalled only when the lock file changed.
+stamp=node_modules/.kdep-lock-hash
+hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$hash" ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$hash" > "$stamp"
+fi
+
+# 4. The native addon (make rebuilds only what changed; LIBTORCH=/path selects another libtorch).
+if [ ! -f native/build/Makefile ] || [ "${LIBTORCH:-}" != "$(cat native/build/.libtorch 2>/dev/null || true)" ]; then
+  say "configuring the native addon${LIBTORCH:+ against $LIBTORCH}"
+  npx node-gyp configure --directory native >/dev/null
+  printf '%s' "${LIBTORCH:-}" > native/build/.libtorch
+fi
+say "building the native addon"
+npx node-gyp build --directory native -j "$(nproc)" >/dev/null
+
+# 5. TypeScript.
+say "compiling TypeScript"
+npx tsc -p tsconfig.json

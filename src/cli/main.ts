@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// kdep command line: one sub-command per pipeline stage. Each command lives in
+// ./commands/<name>.ts and registers itself here.
+import { Command } from "commander";
+import { registerInfo } from "./commands/info.js";
+
+const program = new Command();
+program
+  .name("kdep")
+  .description("Knowledge Distillation as Efficient Pre-training (KDEP) on libtorch")
+  .showHelpAfterError()
+  .configureOutput({ outputError: (s, write) => write(`error: ${s.replace(/^error: /, "")}`) });
+
+registerInfo(program);
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`kdep: ${msg}\n`);
+  if (process.env.KDEP_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+  process.exitCode = 1;
+});
