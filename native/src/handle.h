@@ -1,5 +1,5 @@
-// Opaque tensor handles: a napi External holding an at::Tensor, type-tagged so that a
-// foreign object can never be mistaken for a tensor.
+// Opaque tensor handles: a napi External holding an at::Tensor; only Externals created here
+// are accepted, so a foreign object can never be mistaken for a tensor.
 #pragma once
 #include <ATen/ATen.h>
 #include <napi.h>
