@@ -6,7 +6,8 @@ import { type DatasetSpec, loadImage, whereOf } from "./datasets/dataset.js";
 import { type DecodedImage, ImageDecodeError } from "./image.js";
 import { Rng, STREAM_SAMPLE } from "./rng.js";
 import { applyPixelSteps, floatStage, splitPipeline, type TransformStep } from "./transforms/pipeline.js";
-import { toNormalizedChw, toUint8 } from "./transforms/tensor.js";
+import { materialize, writeNormalizedChw } from "./transforms/fused.js";
+import { toUint8 } from "./transforms/tensor.js";
 
 export interface BatchConfig {
   spec: DatasetSpec;
@@ -60,7 +61,7 @@ export async function buildBatch(cfg: BatchConfig, epoch: number, indices: Int32
     used[k] = index;
     const rng = new Rng(cfg.seed, epoch, index, STREAM_SAMPLE);
     const out = applyPixelSteps(img, pixel, rng);
-    const { width: w, height: h, channels: c } = out;
+    const { width: w, height: h, channels: c } = out.img;
     if (images === null) {
       sampleSize = w * h * c;
       shape = float || cfg.uint8Layout === "chw" ? [n, c, h, w] : [n, h, w, c];
@@ -71,8 +72,8 @@ export async function buildBatch(cfg: BatchConfig, epoch: number, indices: Int32
           `${shape.join("x")}; add a crop so all samples have one size`,
       );
     }
-    if (float) toNormalizedChw(out, floatStage(float, rng), images as Float32Array, k * sampleSize);
-    else toUint8(out, cfg.uint8Layout, images as Uint8Array, k * sampleSize);
+    if (float) writeNormalizedChw(out, floatStage(float, rng), images as Float32Array, k * sampleSize);
+    else toUint8(materialize(out), cfg.uint8Layout, images as Uint8Array, k * sampleSize);
   }
   const labels =
     cfg.labelDtype === "int64"

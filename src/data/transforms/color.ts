@@ -11,15 +11,22 @@ const f32 = Math.fround;
  * truncated to uint8 (clipped only when extrapolating, alpha outside [0, 1]).
  * ImageEnhance.X(img).enhance(f) is blend(degenerate, img, f).
  */
-function blendInto(img: Uint8Array, degenerate: (i: number) => number, alpha: number): void {
+export function blend(d: number, v: number, a: number, extrapolate: boolean): number {
+  let r = f32(d + f32(a * (v - d)));
+  if (extrapolate) r = r <= 0 ? 0 : r >= 255 ? 255 : r;
+  return Math.trunc(r);
+}
+
+/** blend(d, v) for all 256 values v and a fixed degenerate value d. */
+export function blendLut(d: number, alpha: number, lut = new Uint8Array(256)): Uint8Array {
   const a = f32(alpha);
-  const extrapolate = a < 0 || a > 1;
-  for (let i = 0; i < img.length; i++) {
-    const d = degenerate(i);
-    let v = f32(d + f32(a * (img[i] - d)));
-    if (extrapolate) v = v <= 0 ? 0 : v >= 255 ? 255 : v;
-    img[i] = Math.trunc(v);
-  }
+  const ex = a < 0 || a > 1;
+  for (let v = 0; v < 256; v++) lut[v] = blend(d, v, a, ex);
+  return lut;
+}
+
+function applyLut(data: Uint8Array, lut: Uint8Array): void {
+  for (let i = 0; i < data.length; i++) data[i] = lut[data[i]];
 }
 
 /** PIL "RGB" → "L": ITU-R 601-2 luma in 16-bit fixed point, rounded. */
@@ -29,7 +36,7 @@ export function luma(r: number, g: number, b: number): number {
 
 /** F.adjust_brightness: blend with black. In place. */
 export function adjustBrightness(img: DecodedImage, factor: number): void {
-  blendInto(img.data, () => 0, factor);
+  applyLut(img.data, blendLut(0, factor));
 }
 
 /** F.adjust_contrast: blend with the mean grey level (rounded to an integer). In place. */
@@ -39,16 +46,21 @@ export function adjustContrast(img: DecodedImage, factor: number): void {
   if (img.channels === 3) for (let i = 0; i < d.length; i += 3) sum += luma(d[i], d[i + 1], d[i + 2]);
   else for (let i = 0; i < d.length; i++) sum += d[i];
   const mean = Math.trunc(sum / (img.width * img.height) + 0.5);
-  blendInto(d, () => mean, factor);
+  applyLut(d, blendLut(mean, factor));
 }
 
 /** F.adjust_saturation: blend with the greyscale image. In place. */
 export function adjustSaturation(img: DecodedImage, factor: number): void {
   if (img.channels !== 3) return;
+  const a = f32(factor);
+  const ex = a < 0 || a > 1;
   const d = img.data;
-  const grey = new Uint8Array(d.length / 3);
-  for (let p = 0, i = 0; p < grey.length; p++, i += 3) grey[p] = luma(d[i], d[i + 1], d[i + 2]);
-  blendInto(d, (i) => grey[(i / 3) | 0], factor);
+  for (let i = 0; i < d.length; i += 3) {
+    const g = luma(d[i], d[i + 1], d[i + 2]);
+    d[i] = blend(g, d[i], a, ex);
+    d[i + 1] = blend(g, d[i + 1], a, ex);
+    d[i + 2] = blend(g, d[i + 2], a, ex);
+  }
 }
 
 /**

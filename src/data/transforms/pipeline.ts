@@ -7,9 +7,10 @@
 // on (seed, epoch, index).
 import type { DecodedImage } from "../image.js";
 import type { Rng } from "../rng.js";
-import { colorJitter, colorJitterParams, lightingOffset, lightingParams } from "./color.js";
-import { centerCrop, hflipInPlace, randomResizedCropParams, resizedCrop, resizeShorter } from "./geometry.js";
-import { type FloatStage, toNormalizedChw } from "./tensor.js";
+import { colorJitterParams, lightingOffset, lightingParams } from "./color.js";
+import { colorJitterLazy, type LazyPixels, lazy, materialize } from "./fused.js";
+import { centerCrop, randomResizedCropParams, resizedCrop, resizeShorter } from "./geometry.js";
+import type { FloatStage } from "./tensor.js";
 
 export type TransformStep =
   | { op: "randomResizedCrop"; size: number; scale?: [number, number]; ratio?: [number, number] }
@@ -78,34 +79,38 @@ export function splitPipeline(steps: TransformStep[]): {
   return { pixel, float };
 }
 
-/** Runs the uint8 steps. May modify `img` in place. */
-export function applyPixelSteps(img: DecodedImage, steps: TransformStep[], rng: Rng): DecodedImage {
-  let cur = img;
+/**
+ * Runs the uint8 steps. May modify `img` in place. Colour tables and a flip may be left
+ * pending (see fused.ts): finish with `materialize` or `writeNormalizedChw`.
+ */
+export function applyPixelSteps(img: DecodedImage, steps: TransformStep[], rng: Rng): LazyPixels {
+  const p = lazy(img);
   for (const s of steps) {
     switch (s.op) {
       case "randomResizedCrop": {
+        const cur = materialize(p);
         const box = randomResizedCropParams(rng, cur.width, cur.height, s);
-        cur = resizedCrop(cur, box, s.size, s.size);
+        p.img = resizedCrop(cur, box, s.size, s.size);
         break;
       }
       case "resize":
-        cur = resizeShorter(cur, s.size);
+        p.img = resizeShorter(materialize(p), s.size);
         break;
       case "centerCrop":
-        cur = centerCrop(cur, s.size, s.size);
+        p.img = centerCrop(materialize(p), s.size, s.size);
         break;
       case "hflip":
         // torchvision: `if torch.rand(1) < p`.
-        if (rng.random() < (s.p ?? 0.5)) cur = hflipInPlace(cur);
+        if (rng.random() < (s.p ?? 0.5)) p.flip = !p.flip;
         break;
       case "colorJitter":
-        colorJitter(cur, colorJitterParams(rng, s));
+        colorJitterLazy(p, colorJitterParams(rng, s));
         break;
       default:
         throw new Error(`transform "${s.op}" is not a pixel transform`);
     }
   }
-  return cur;
+  return p;
 }
 
 /** Draws the float-stage parameters (lighting α) and folds the steps into one pass. */
@@ -133,5 +138,3 @@ export function outputSize(steps: TransformStep[]): [number, number] | null {
   }
   return size;
 }
-
-export { toNormalizedChw };

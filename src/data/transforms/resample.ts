@@ -117,11 +117,12 @@ export function resizeBilinear(
           let s1 = HALF;
           let s2 = HALF;
           let p = rowBase + xmin * 3;
+          // Math.imul keeps V8 on int32 arithmetic: |sum| < 2^31 by construction.
           for (let x = 0; x < xmax; x++, p += 3) {
             const w = kk[kb + x];
-            s0 += src[p] * w;
-            s1 += src[p + 1] * w;
-            s2 += src[p + 2] * w;
+            s0 = (s0 + Math.imul(src[p], w)) | 0;
+            s1 = (s1 + Math.imul(src[p + 1], w)) | 0;
+            s2 = (s2 + Math.imul(src[p + 2], w)) | 0;
           }
           const o = outBase + xx * 3;
           tmp[o] = clip8(s0);
@@ -149,19 +150,18 @@ export function resizeBilinear(
   // Vertical pass.
   const out = new Uint8Array(tmpW * outH * c);
   const rowLen = tmpW * c;
-  const acc = new Float64Array(rowLen);
+  const vk = vert.kk;
   for (let yy = 0; yy < outH; yy++) {
     const ymin = vert.bounds[yy * 2] - yFirst;
     const ymax = vert.bounds[yy * 2 + 1];
     const kb = yy * vert.ksize;
-    acc.fill(HALF);
-    for (let y = 0; y < ymax; y++) {
-      const w = vert.kk[kb + y];
-      const base = (ymin + y) * rowLen;
-      for (let i = 0; i < rowLen; i++) acc[i] += tmp[base + i] * w;
-    }
+    const base = ymin * rowLen;
     const ob = yy * rowLen;
-    for (let i = 0; i < rowLen; i++) out[ob + i] = clip8(acc[i]);
+    for (let i = 0; i < rowLen; i++) {
+      let acc = HALF;
+      for (let y = 0, q = base + i; y < ymax; y++, q += rowLen) acc = (acc + Math.imul(tmp[q], vk[kb + y])) | 0;
+      out[ob + i] = acc >= ONE * 256 ? 255 : acc <= 0 ? 0 : acc >> PRECISION_BITS;
+    }
   }
   return { data: out, width: tmpW, height: outH, channels: c };
 }
