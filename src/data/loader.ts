@@ -175,7 +175,10 @@ export class DataLoader {
 
   private startWorkers(): void {
     while (this.slots.length < this.opts.numWorkers) {
-      const worker = new Worker(new URL("./worker.js", import.meta.url));
+      const worker = new Worker(new URL("./worker.js", import.meta.url), {
+        // --input-type (node -e scripts) is refused for file workers; drop it.
+        execArgv: process.execArgv.filter((a) => !a.startsWith("--input-type")),
+      });
       const slot: WorkerSlot = { worker, pending: new Map() };
       worker.unref();
       worker.on("message", (msg: FromWorker) => {
