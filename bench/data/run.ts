@@ -74,17 +74,24 @@ async function ours(): Promise<number> {
 }
 
 function reference(): number {
-  const out = execFileSync(PY, [resolve(here, "../../../bench/data/reference.py"), root, String(workers), String(epochs)], {
-    encoding: "utf8",
-  });
+  const out = execFileSync(
+    PY,
+    [resolve(here, "../../../bench/data/reference.py"), root, String(workers), String(epochs)],
+    {
+      encoding: "utf8",
+    },
+  );
   return JSON.parse(out.trim().split("\n").pop()!).images_per_s;
 }
 
 makeImages();
 const a = await ours();
 const b = reference();
-const row = (name: string, v: number): string => `| ${name.padEnd(32)} | ${v.toFixed(1).padStart(9)} |`;
-console.log(`\nKDEP train augmentation, ${count} JPEGs 500x375, batch 64, ${workers} workers, ${epochs} epochs`);
+const row = (name: string, v: number): string =>
+  `| ${name.padEnd(32)} | ${v.toFixed(1).padStart(9)} |`;
+console.log(
+  `\nKDEP train augmentation, ${count} JPEGs 500x375, batch 64, ${workers} workers, ${epochs} epochs`,
+);
 console.log(`| ${"pipeline".padEnd(32)} | ${"images/s".padStart(9)} |`);
 console.log(`|${"-".repeat(34)}|${"-".repeat(11)}|`);
 console.log(row("kdep (sharp + TS, worker_threads)", a));

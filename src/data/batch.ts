@@ -5,8 +5,13 @@
 import { type DatasetSpec, loadImage, whereOf } from "./datasets/dataset.js";
 import { type DecodedImage, ImageDecodeError } from "./image.js";
 import { Rng, STREAM_SAMPLE } from "./rng.js";
-import { applyPixelSteps, floatStage, splitPipeline, type TransformStep } from "./transforms/pipeline.js";
 import { materialize, writeNormalizedChw } from "./transforms/fused.js";
+import {
+  applyPixelSteps,
+  floatStage,
+  splitPipeline,
+  type TransformStep,
+} from "./transforms/pipeline.js";
 import { toUint8 } from "./transforms/tensor.js";
 
 export interface BatchConfig {
@@ -39,7 +44,11 @@ export interface RawBatch {
 const MAX_REDRAWS = 10;
 const STREAM_REDRAW = 7;
 
-export async function buildBatch(cfg: BatchConfig, epoch: number, indices: Int32Array): Promise<RawBatch> {
+export async function buildBatch(
+  cfg: BatchConfig,
+  epoch: number,
+  indices: Int32Array,
+): Promise<RawBatch> {
   const { pixel, float } = splitPipeline(cfg.transform);
   const n = indices.length;
   const used = Int32Array.from(indices);
@@ -66,13 +75,17 @@ export async function buildBatch(cfg: BatchConfig, epoch: number, indices: Int32
       sampleSize = w * h * c;
       shape = float || cfg.uint8Layout === "chw" ? [n, c, h, w] : [n, h, w, c];
       images = float ? new Float32Array(n * sampleSize) : new Uint8Array(n * sampleSize);
-    } else if (w * h * c !== sampleSize || (float || cfg.uint8Layout === "chw" ? shape[1] : shape[3]) !== c) {
+    } else if (
+      w * h * c !== sampleSize ||
+      (float || cfg.uint8Layout === "chw" ? shape[1] : shape[3]) !== c
+    ) {
       throw new Error(
         `${whereOf(cfg.spec, index)}: transformed to ${w}x${h}x${c}, but the batch holds ` +
           `${shape.join("x")}; add a crop so all samples have one size`,
       );
     }
-    if (float) writeNormalizedChw(out, floatStage(float, rng), images as Float32Array, k * sampleSize);
+    if (float)
+      writeNormalizedChw(out, floatStage(float, rng), images as Float32Array, k * sampleSize);
     else toUint8(materialize(out), cfg.uint8Layout, images as Uint8Array, k * sampleSize);
   }
   const labels =
@@ -106,7 +119,8 @@ async function loadWithRedraw(
     try {
       return { index: cur, img: await loadImage(cfg.spec, cur) };
     } catch (err) {
-      if (!(err instanceof ImageDecodeError) || !cfg.skipBadImages || attempt >= MAX_REDRAWS) throw err;
+      if (!(err instanceof ImageDecodeError) || !cfg.skipBadImages || attempt >= MAX_REDRAWS)
+        throw err;
       skipped.push({ index: cur, where: whereOf(cfg.spec, cur), error: err.message });
       redraw ??= new Rng(cfg.seed, epoch, index, STREAM_REDRAW);
       cur = redraw.randint(0, cfg.spec.labels.length);

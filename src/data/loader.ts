@@ -80,10 +80,14 @@ export class DataLoader {
   constructor(dataset: Dataset, options: LoaderOptions) {
     const numWorkers = options.numWorkers ?? 0;
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
-      throw new RangeError(`Expected a positive integer for batchSize but received ${options.batchSize}`);
+      throw new RangeError(
+        `Expected a positive integer for batchSize but received ${options.batchSize}`,
+      );
     }
     if (!Number.isInteger(numWorkers) || numWorkers < 0) {
-      throw new RangeError(`Expected a non-negative integer for numWorkers but received ${numWorkers}`);
+      throw new RangeError(
+        `Expected a non-negative integer for numWorkers but received ${numWorkers}`,
+      );
     }
     splitPipeline(options.transform); // validates step order now, not in a worker
     this.dataset = dataset;
@@ -128,7 +132,9 @@ export class DataLoader {
     const inFlight = new Map<number, Promise<RawBatch>>();
     let dispatched = 0;
     const run = (indices: Int32Array): Promise<RawBatch> =>
-      this.opts.numWorkers === 0 ? buildBatch(this.config, epoch, indices) : this.submit(epoch, indices);
+      this.opts.numWorkers === 0
+        ? buildBatch(this.config, epoch, indices)
+        : this.submit(epoch, indices);
     try {
       signal?.throwIfAborted();
       if (this.opts.numWorkers > 0) this.startWorkers();
@@ -197,7 +203,9 @@ export class DataLoader {
         this.slots = this.slots.filter((s) => s !== slot);
         failAll(slot, err);
       };
-      worker.on("error", (err) => die(new Error(`DataLoader worker crashed: ${err.message}`, { cause: err })));
+      worker.on("error", (err) =>
+        die(new Error(`DataLoader worker crashed: ${err.message}`, { cause: err })),
+      );
       worker.on("exit", (code) => die(new Error(`DataLoader worker exited with code ${code}`)));
       const msg: ToWorker = { type: "config", config: this.config };
       worker.postMessage(msg);
@@ -227,8 +235,10 @@ function failAll(slot: WorkerSlot, err: Error): void {
 }
 
 function wrap(raw: RawBatch, labelDtype: "int32" | "int64"): Batch {
-  const images = raw.imagesDtype === "float32" ? new Float32Array(raw.images) : new Uint8Array(raw.images);
-  const labels = labelDtype === "int64" ? new BigInt64Array(raw.labels) : new Int32Array(raw.labels);
+  const images =
+    raw.imagesDtype === "float32" ? new Float32Array(raw.images) : new Uint8Array(raw.images);
+  const labels =
+    labelDtype === "int64" ? new BigInt64Array(raw.labels) : new Int32Array(raw.labels);
   return { images, shape: raw.shape, labels, indices: raw.indices, skipped: raw.skipped };
 }
 

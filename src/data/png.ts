@@ -116,7 +116,7 @@ function unfilter(
         break;
       }
       default:
-        return fail(`unknown PNG filter type ${filter}`);
+        fail(`unknown PNG filter type ${filter}`);
     }
     cur[i] = v & 255;
   }

@@ -17,13 +17,23 @@ export function epochIndices(n: number, epoch: number, o: SamplerOptions): Int32
   const d = o.distributed;
   if (!d) return order;
   const { rank, worldSize } = d;
-  if (!Number.isInteger(worldSize) || worldSize < 1 || !Number.isInteger(rank) || rank < 0 || rank >= worldSize) {
-    throw new RangeError(`Expected 0 <= rank < worldSize, got rank ${rank}, worldSize ${worldSize}`);
+  if (
+    !Number.isInteger(worldSize) ||
+    worldSize < 1 ||
+    !Number.isInteger(rank) ||
+    rank < 0 ||
+    rank >= worldSize
+  ) {
+    throw new RangeError(
+      `Expected 0 <= rank < worldSize, got rank ${rank}, worldSize ${worldSize}`,
+    );
   }
   // Every rank sees the same number of samples: pad by repeating the start of the
   // permutation (or drop the tail with dropLast), then take every worldSize-th index.
   const perRank =
-    d.dropLast && n % worldSize !== 0 ? Math.ceil((n - worldSize) / worldSize) : Math.ceil(n / worldSize);
+    d.dropLast && n % worldSize !== 0
+      ? Math.ceil((n - worldSize) / worldSize)
+      : Math.ceil(n / worldSize);
   const total = perRank * worldSize;
   const padded = new Int32Array(total);
   for (let i = 0; i < total; i++) padded[i] = order[i % n];

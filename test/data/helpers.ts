@@ -20,14 +20,23 @@ export function python(code: string, args: string[] = []): string {
 }
 
 export function pythonScript(script: string, args: string[]): string {
-  return execFileSync(PYTHON, [join(PY_DIR, script), ...args], { encoding: "utf8", maxBuffer: 1 << 28 });
+  return execFileSync(PYTHON, [join(PY_DIR, script), ...args], {
+    encoding: "utf8",
+    maxBuffer: 1 << 28,
+  });
 }
 
 /**
  * Writes a natural-looking RGB test image (smooth gradients + texture + sharp edges, so
  * resampling and JPEG both have something to chew on) with PIL.
  */
-export function makeImage(path: string, width: number, height: number, seed = 0, quality = 90): void {
+export function makeImage(
+  path: string,
+  width: number,
+  height: number,
+  seed = 0,
+  quality = 90,
+): void {
   python(
     `
 import sys, numpy as np

@@ -46,9 +46,20 @@ for c in range(3):
 });
 after(() => tmp.cleanup());
 
-async function collect(numWorkers: number, epoch: number, opts: Partial<ConstructorParameters<typeof DataLoader>[1]> = {}): Promise<Batch[]> {
+async function collect(
+  numWorkers: number,
+  epoch: number,
+  opts: Partial<ConstructorParameters<typeof DataLoader>[1]> = {},
+): Promise<Batch[]> {
   const ds = await imageFolder(root);
-  const loader = new DataLoader(ds, { batchSize: 8, shuffle: true, seed: 5, numWorkers, transform: small, ...opts });
+  const loader = new DataLoader(ds, {
+    batchSize: 8,
+    shuffle: true,
+    seed: 5,
+    numWorkers,
+    transform: small,
+    ...opts,
+  });
   const out: Batch[] = [];
   for await (const b of loader.epoch(epoch)) out.push(b);
   await loader.close();
@@ -73,13 +84,23 @@ test("epochs reshuffle; every sample once per epoch; labels follow indices", asy
   const e0 = await collect(2, 0);
   const e1 = await collect(2, 1);
   const flat = (bs: Batch[]): number[] => bs.flatMap((b) => [...b.indices]);
-  assert.deepEqual([...flat(e0)].sort((x, y) => x - y), Array.from({ length: 30 }, (_, i) => i));
+  assert.deepEqual(
+    [...flat(e0)].sort((x, y) => x - y),
+    Array.from({ length: 30 }, (_, i) => i),
+  );
   assert.notDeepEqual(flat(e0), flat(e1));
-  for (const b of e0) b.indices.forEach((i, k) => assert.equal(b.labels[k], Math.floor(i / 10)));
+  for (const b of e0) {
+    for (let k = 0; k < b.indices.length; k++)
+      assert.equal(b.labels[k], Math.floor(b.indices[k] / 10));
+  }
 });
 
 test("dropLast, int64 labels, uint8 NHWC output", async () => {
-  const bs = await collect(1, 0, { dropLast: true, labelDtype: "int64", transform: [{ op: "centerCrop", size: 24 }] });
+  const bs = await collect(1, 0, {
+    dropLast: true,
+    labelDtype: "int64",
+    transform: [{ op: "centerCrop", size: 24 }],
+  });
   assert.equal(bs.length, 3);
   assert.ok(bs[0].labels instanceof BigInt64Array);
   assert.ok(bs[0].images instanceof Uint8Array);
@@ -88,10 +109,24 @@ test("dropLast, int64 labels, uint8 NHWC output", async () => {
 
 test("DistributedSampler: padding by repetition, disjoint strided shards", () => {
   const o = { shuffle: false, seed: 0 };
-  const r = [0, 1, 2, 3].map((rank) => [...epochIndices(10, 0, { ...o, distributed: { rank, worldSize: 4 } })]);
-  assert.deepEqual(r, [[0, 4, 8], [1, 5, 9], [2, 6, 0], [3, 7, 1]]); // torch: indices += indices[:2]
-  const d = [0, 1, 2, 3].map((rank) => [...epochIndices(10, 0, { ...o, distributed: { rank, worldSize: 4, dropLast: true } })]);
-  assert.deepEqual(d, [[0, 4], [1, 5], [2, 6], [3, 7]]);
+  const r = [0, 1, 2, 3].map((rank) => [
+    ...epochIndices(10, 0, { ...o, distributed: { rank, worldSize: 4 } }),
+  ]);
+  assert.deepEqual(r, [
+    [0, 4, 8],
+    [1, 5, 9],
+    [2, 6, 0],
+    [3, 7, 1],
+  ]); // torch: indices += indices[:2]
+  const d = [0, 1, 2, 3].map((rank) => [
+    ...epochIndices(10, 0, { ...o, distributed: { rank, worldSize: 4, dropLast: true } }),
+  ]);
+  assert.deepEqual(d, [
+    [0, 4],
+    [1, 5],
+    [2, 6],
+    [3, 7],
+  ]);
 });
 
 test("the fused fast path equals the op-by-op transforms", async () => {
@@ -99,8 +134,18 @@ test("the fused fast path equals the op-by-op transforms", async () => {
   for (let s = 0; s < 30; s++) {
     const rng = new Rng(s);
     const box = { left: 3, top: 5, width: 30, height: 28 };
-    const jit = colorJitterParams(rng, { brightness: 0.5, contrast: 0.5, saturation: 0.5, hue: s % 2 ? 0.2 : 0 });
-    const stage = { offset: lightingOffset([0.1, -0.2, 0.05]), clamp: true, mean: [0.4, 0.5, 0.6], std: [0.2, 0.3, 0.25] };
+    const jit = colorJitterParams(rng, {
+      brightness: 0.5,
+      contrast: 0.5,
+      saturation: 0.5,
+      hue: s % 2 ? 0.2 : 0,
+    });
+    const stage = {
+      offset: lightingOffset([0.1, -0.2, 0.05]),
+      clamp: true,
+      mean: [0.4, 0.5, 0.6],
+      std: [0.2, 0.3, 0.25],
+    };
     const flip = s % 3 === 0;
     const a = resizedCrop(img, box, 32, 32);
     if (flip) hflipInPlace(a);
@@ -140,7 +185,12 @@ for i in range(6):
   const runs: Batch[][] = [];
   for (const numWorkers of [0, 2]) {
     const lenient = new DataLoader(ds, {
-      batchSize: 7, numWorkers, transform: t, skipBadImages: true, seed: 1, onEpochEnd: (r) => reports.push(r),
+      batchSize: 7,
+      numWorkers,
+      transform: t,
+      skipBadImages: true,
+      seed: 1,
+      onEpochEnd: (r) => reports.push(r),
     });
     const bs: Batch[] = [];
     for await (const b of lenient.epoch(0)) bs.push(b);
@@ -179,7 +229,10 @@ let n = 0;
 for await (const b of l.epoch(0)) { n++; if (n === 2) break; }
 console.log("done", n);
 `;
-  const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 20000 });
+  const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+    encoding: "utf8",
+    timeout: 20000,
+  });
   assert.match(out, /done 2/);
 });
 

@@ -49,7 +49,10 @@ const boxes = [
 boxes.forEach((b, i) => {
   cases[`crop${i}`] = [{ op: "resized_crop", ...b }];
 });
-cases.resize = [{ op: "resize", size: 256 }, { op: "center_crop", size: 224 }];
+cases.resize = [
+  { op: "resize", size: 256 },
+  { op: "center_crop", size: 224 },
+];
 cases.centerPad = [{ op: "center_crop", size: 401 }];
 cases.flip = [{ op: "hflip" }];
 for (const f of [0.5, 0.9, 1.1, 1.7]) {
@@ -65,7 +68,8 @@ cases.float = [
   { op: "normalize", mean: IMAGENET_MEAN, std: IMAGENET_STD },
 ];
 
-const ref = (name: string): Uint8Array => new Uint8Array(readFileSync(join(tmp.dir, `${name}.bin`)));
+const ref = (name: string): Uint8Array =>
+  new Uint8Array(readFileSync(join(tmp.dir, `${name}.bin`)));
 let img: DecodedImage;
 const fresh = (): DecodedImage => ({ ...img, data: img.data.slice() });
 
@@ -133,7 +137,11 @@ describe("geometry (bit-exact vs Pillow bilinear)", () => {
 });
 
 describe("colour (bit-exact vs Pillow ImageEnhance / HSV)", () => {
-  const ops = { brightness: adjustBrightness, contrast: adjustContrast, saturation: adjustSaturation };
+  const ops = {
+    brightness: adjustBrightness,
+    contrast: adjustContrast,
+    saturation: adjustSaturation,
+  };
   for (const [name, fn] of Object.entries(ops)) {
     for (const f of [0.5, 0.9, 1.1, 1.7]) {
       test(`${name} ${f}`, () => {
@@ -164,7 +172,12 @@ describe("colour (bit-exact vs Pillow ImageEnhance / HSV)", () => {
 test("ToTensor + lighting + clamp + Normalize matches torch within 1e-6", () => {
   const cropped = resizedCrop(img, boxes[0], 224, 224);
   const out = new Float32Array(3 * 224 * 224);
-  toNormalizedChw(cropped, { offset: lightingOffset(ALPHA), clamp: true, mean: IMAGENET_MEAN, std: IMAGENET_STD }, out, 0);
+  toNormalizedChw(
+    cropped,
+    { offset: lightingOffset(ALPHA), clamp: true, mean: IMAGENET_MEAN, std: IMAGENET_STD },
+    out,
+    0,
+  );
   const r = new Float32Array(ref("float").buffer.slice(0));
   assert.equal(r.length, out.length);
   assert.ok(maxAbsDiff(out, r) < 1e-6, `max diff ${maxAbsDiff(out, r)}`);

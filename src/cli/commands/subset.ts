@@ -16,9 +16,12 @@ export function registerSubset(program: Command): void {
     .action(async (src: string, dst: string, opts: { perClass: string; seed?: string }) => {
       const perClass = Number(opts.perClass);
       // No seed given: draw one, and say which, so the subset can be remade.
-      const seed = opts.seed !== undefined ? Number(opts.seed) : Math.floor(Math.random() * 2 ** 31);
-      if (!Number.isInteger(perClass) || perClass < 1) program.error(`--per-class expects a positive integer, got "${opts.perClass}"`);
-      if (!Number.isSafeInteger(seed) || seed < 0) program.error(`--seed expects a non-negative integer, got "${opts.seed}"`);
+      const seed =
+        opts.seed !== undefined ? Number(opts.seed) : Math.floor(Math.random() * 2 ** 31);
+      if (!Number.isInteger(perClass) || perClass < 1)
+        program.error(`--per-class expects a positive integer, got "${opts.perClass}"`);
+      if (!Number.isSafeInteger(seed) || seed < 0)
+        program.error(`--seed expects a non-negative integer, got "${opts.seed}"`);
       await makeSubset({ src, dst, perClass, seed });
     });
 }

@@ -8,8 +8,14 @@ import { findClasses } from "./imageFolder.js";
 
 export const CALTECH_TRAIN_PER_CLASS = 60;
 
-export async function caltech256(root: string, split: "train" | "test", trainPerClass = CALTECH_TRAIN_PER_CLASS): Promise<Dataset> {
-  const base = (await exists(join(root, "256_ObjectCategories"))) ? join(root, "256_ObjectCategories") : root;
+export async function caltech256(
+  root: string,
+  split: "train" | "test",
+  trainPerClass = CALTECH_TRAIN_PER_CLASS,
+): Promise<Dataset> {
+  const base = (await exists(join(root, "256_ObjectCategories")))
+    ? join(root, "256_ObjectCategories")
+    : root;
   const what = `Caltech-256(${base})`;
   const classes = await findClasses(base, what);
   if (classes.length === 0) throw new Error(`${what}: no category directories`);
@@ -28,7 +34,12 @@ export async function caltech256(root: string, split: "train" | "test", trainPer
       labels.push(c);
     }
   }
-  return new Dataset({ name: `${what} ${split}`, classes, labels: Int32Array.from(labels), source: { kind: "files", paths } });
+  return new Dataset({
+    name: `${what} ${split}`,
+    classes,
+    labels: Int32Array.from(labels),
+    source: { kind: "files", paths },
+  });
 }
 
 /** "001_0042.jpg" → 42; files without an index sort last. */

@@ -25,7 +25,8 @@ export async function cifar100(path: string, split: Split): Promise<Dataset> {
     const m = await readTarMembers(path, [`/${split}`, "/meta"]);
     const data = m.get(`/${split}`);
     const meta = m.get("/meta");
-    if (!data || !meta) throw new Error(`CIFAR-100: ${path} has no cifar-100-python/${split} or /meta member`);
+    if (!data || !meta)
+      throw new Error(`CIFAR-100: ${path} has no cifar-100-python/${split} or /meta member`);
     return fromPickles(data, meta, `${path}:${split}`);
   }
   for (const dir of [path, join(path, "cifar-100-python")]) {
@@ -46,7 +47,9 @@ async function readOrFail(file: string): Promise<Uint8Array> {
   try {
     return await readFile(file);
   } catch (err) {
-    throw new Error(`CIFAR-100: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`, { cause: err });
+    throw new Error(`CIFAR-100: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`, {
+      cause: err,
+    });
   }
 }
 
@@ -54,21 +57,26 @@ function fromPickles(dataBytes: Uint8Array, metaBytes: Uint8Array, what: string)
   const d = asDict(unpickle(dataBytes, what), what);
   const meta = asDict(unpickle(metaBytes, `${what} meta`), `${what} meta`);
   const names = meta.get("fine_label_names");
-  if (!Array.isArray(names)) throw new Error(`CIFAR-100: ${what} meta has no fine_label_names list`);
+  if (!Array.isArray(names))
+    throw new Error(`CIFAR-100: ${what} meta has no fine_label_names list`);
   const classes = names.map((n) => (n instanceof Uint8Array ? latin1(n) : String(n)));
   const arr = d.get("data");
   const labels = d.get("fine_labels");
-  if (!isNdArray(arr) || arr.dtype !== "u1") throw new Error(`CIFAR-100: ${what} "data" is not a uint8 array`);
+  if (!isNdArray(arr) || arr.dtype !== "u1")
+    throw new Error(`CIFAR-100: ${what} "data" is not a uint8 array`);
   if (!Array.isArray(labels)) throw new Error(`CIFAR-100: ${what} has no fine_labels list`);
   const n = labels.length;
   if (arr.data.length !== n * IMAGE_BYTES) {
-    throw new Error(`CIFAR-100: ${what} holds ${arr.data.length} pixel bytes, expected ${n}×${IMAGE_BYTES}`);
+    throw new Error(
+      `CIFAR-100: ${what} holds ${arr.data.length} pixel bytes, expected ${n}×${IMAGE_BYTES}`,
+    );
   }
   return make(basename(what), classes, Int32Array.from(labels as number[]), toShared(arr.data));
 }
 
 function asDict(v: PyValue, what: string): PyDict {
-  if (v === null || typeof v !== "object" || !("entries" in v)) throw new Error(`CIFAR-100: ${what} is not a pickled dict`);
+  if (v === null || typeof v !== "object" || !("entries" in v))
+    throw new Error(`CIFAR-100: ${what} is not a pickled dict`);
   return v as PyDict;
 }
 
@@ -76,7 +84,8 @@ async function fromBinary(dir: string, split: Split): Promise<Dataset> {
   const file = join(dir, `${split}.bin`);
   const raw = await readOrFail(file);
   const rec = IMAGE_BYTES + 2;
-  if (raw.length % rec !== 0) throw new Error(`CIFAR-100: ${file} is ${raw.length} bytes, not a multiple of ${rec}`);
+  if (raw.length % rec !== 0)
+    throw new Error(`CIFAR-100: ${file} is ${raw.length} bytes, not a multiple of ${rec}`);
   const n = raw.length / rec;
   const classes = lines(await readText(join(dir, "fine_label_names.txt"), "CIFAR-100 binary"));
   const pixels = new Uint8Array(new SharedArrayBuffer(n * IMAGE_BYTES));
@@ -90,7 +99,8 @@ async function fromBinary(dir: string, split: Split): Promise<Dataset> {
 
 function make(name: string, classes: string[], labels: Int32Array, pixels: Uint8Array): Dataset {
   for (const l of labels) {
-    if (l < 0 || l >= classes.length) throw new Error(`CIFAR-100: ${name} has label ${l} outside [0, ${classes.length})`);
+    if (l < 0 || l >= classes.length)
+      throw new Error(`CIFAR-100: ${name} has label ${l} outside [0, ${classes.length})`);
   }
   return new Dataset({
     name: `CIFAR-100 ${name}`,

@@ -8,7 +8,9 @@ import { exists, isDir, lines, readText } from "./files.js";
 import { imageFolder } from "./imageFolder.js";
 
 export async function cub200(root: string, split: "train" | "test"): Promise<Dataset> {
-  const base = (await exists(join(root, "CUB_200_2011", "images.txt"))) ? join(root, "CUB_200_2011") : root;
+  const base = (await exists(join(root, "CUB_200_2011", "images.txt")))
+    ? join(root, "CUB_200_2011")
+    : root;
   if (!(await exists(join(base, "images.txt"))) && (await isDir(join(root, split)))) {
     return imageFolder(join(root, split), { name: `CUB-200 ImageFolder ${split} (${root})` });
   }
@@ -26,19 +28,28 @@ export async function cub200(root: string, split: "train" | "test"): Promise<Dat
   const cls = await table("image_class_labels.txt");
   const isTrain = await table("train_test_split.txt");
   const names = await table("classes.txt");
-  const classes = [...names.entries()].sort((a, b) => Number(a[0]) - Number(b[0])).map(([, n]) => n);
+  const classes = [...names.entries()]
+    .sort((a, b) => Number(a[0]) - Number(b[0]))
+    .map(([, n]) => n);
   const paths: string[] = [];
   const labels: number[] = [];
   const ids = [...images.keys()].sort((a, b) => Number(a) - Number(b));
   for (const id of ids) {
     const t = isTrain.get(id);
     const c = cls.get(id);
-    if (t === undefined || c === undefined) throw new Error(`${what}: image id ${id} missing from the split or label file`);
+    if (t === undefined || c === undefined)
+      throw new Error(`${what}: image id ${id} missing from the split or label file`);
     if ((t === "1") !== (split === "train")) continue;
     const label = Number(c) - 1;
-    if (!(label >= 0 && label < classes.length)) throw new Error(`${what}: image id ${id} has class ${c} outside 1..${classes.length}`);
+    if (!(label >= 0 && label < classes.length))
+      throw new Error(`${what}: image id ${id} has class ${c} outside 1..${classes.length}`);
     paths.push(join(base, "images", images.get(id)!));
     labels.push(label);
   }
-  return new Dataset({ name: `${what} ${split}`, classes, labels: Int32Array.from(labels), source: { kind: "files", paths } });
+  return new Dataset({
+    name: `${what} ${split}`,
+    classes,
+    labels: Int32Array.from(labels),
+    source: { kind: "files", paths },
+  });
 }

@@ -28,7 +28,13 @@ export interface DetDataset {
 
 interface CocoJson {
   images: { id: number; file_name: string; width: number; height: number }[];
-  annotations: { image_id: number; bbox: number[]; category_id: number; iscrowd?: number; segmentation?: unknown }[];
+  annotations: {
+    image_id: number;
+    bbox: number[];
+    category_id: number;
+    iscrowd?: number;
+    segmentation?: unknown;
+  }[];
   categories: { id: number; name: string }[];
 }
 
@@ -47,7 +53,13 @@ export async function cocoInstances(jsonPath: string, imageDir: string): Promise
   const catIndex = new Map(cats.map((c, i) => [c.id, i]));
   const byImage = new Map<number, DetRecord>();
   const records = j.images.map((im) => {
-    const r: DetRecord = { file: join(imageDir, im.file_name), id: im.id, width: im.width, height: im.height, objects: [] };
+    const r: DetRecord = {
+      file: join(imageDir, im.file_name),
+      id: im.id,
+      width: im.width,
+      height: im.height,
+      objects: [],
+    };
     byImage.set(im.id, r);
     return r;
   });
@@ -55,9 +67,15 @@ export async function cocoInstances(jsonPath: string, imageDir: string): Promise
     const r = byImage.get(a.image_id);
     const label = catIndex.get(a.category_id);
     if (!r) throw new Error(`${what}: annotation for unknown image id ${a.image_id}`);
-    if (label === undefined) throw new Error(`${what}: annotation with unknown category id ${a.category_id}`);
+    if (label === undefined)
+      throw new Error(`${what}: annotation with unknown category id ${a.category_id}`);
     const [x, y, w, h] = a.bbox;
-    r.objects.push({ box: [x, y, x + w, y + h], label, iscrowd: a.iscrowd === 1, segmentation: a.segmentation });
+    r.objects.push({
+      box: [x, y, x + w, y + h],
+      label,
+      iscrowd: a.iscrowd === 1,
+      segmentation: a.segmentation,
+    });
   }
   return { classes: cats.map((c) => c.name), records };
 }
@@ -77,8 +95,13 @@ export async function vocDetection(base: string, split: string): Promise<DetData
 }
 
 /** Parses one VOC annotation file (a fixed, flat schema: regexes suffice). */
-export function parseVocXml(xml: string, what: string, index: Map<string, number>): Omit<DetRecord, "file" | "id"> {
-  const tag = (s: string, t: string): string | undefined => new RegExp(`<${t}>\\s*([^<]*?)\\s*</${t}>`).exec(s)?.[1];
+export function parseVocXml(
+  xml: string,
+  what: string,
+  index: Map<string, number>,
+): Omit<DetRecord, "file" | "id"> {
+  const tag = (s: string, t: string): string | undefined =>
+    new RegExp(`<${t}>\\s*([^<]*?)\\s*</${t}>`).exec(s)?.[1];
   const num = (s: string, t: string): number => {
     const v = Number(tag(s, t));
     if (!Number.isFinite(v)) throw new Error(`${what}: missing or malformed <${t}>`);

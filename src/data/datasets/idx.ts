@@ -8,7 +8,16 @@ import { Dataset, toShared } from "./dataset.js";
 import { exists } from "./files.js";
 
 export const FASHION_MNIST_CLASSES = [
-  "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+  "T-shirt/top",
+  "Trouser",
+  "Pullover",
+  "Dress",
+  "Coat",
+  "Sandal",
+  "Shirt",
+  "Sneaker",
+  "Bag",
+  "Ankle boot",
 ];
 export const MNIST_CLASSES = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
@@ -22,24 +31,34 @@ export async function readIdx(path: string): Promise<IdxArray> {
   try {
     bytes = await readFile(path);
   } catch (err) {
-    throw new Error(`idx: cannot read ${path} (${(err as NodeJS.ErrnoException).code})`, { cause: err });
+    throw new Error(`idx: cannot read ${path} (${(err as NodeJS.ErrnoException).code})`, {
+      cause: err,
+    });
   }
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
       bytes = gunzipSync(bytes);
     } catch (err) {
-      throw new Error(`idx: ${path} is not a valid gzip file (${(err as Error).message})`, { cause: err });
+      throw new Error(`idx: ${path} is not a valid gzip file (${(err as Error).message})`, {
+        cause: err,
+      });
     }
   }
-  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) throw new Error(`idx: ${path} has no idx magic number`);
-  if (bytes[2] !== 0x08) throw new Error(`idx: ${path} has element type 0x${bytes[2].toString(16)}, expected 0x08 (uint8)`);
+  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0)
+    throw new Error(`idx: ${path} has no idx magic number`);
+  if (bytes[2] !== 0x08)
+    throw new Error(
+      `idx: ${path} has element type 0x${bytes[2].toString(16)}, expected 0x08 (uint8)`,
+    );
   const ndim = bytes[3];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shape = Array.from({ length: ndim }, (_, i) => view.getUint32(4 + 4 * i, false));
   const start = 4 + 4 * ndim;
   const size = shape.reduce((a, b) => a * b, 1);
   if (bytes.length - start !== size) {
-    throw new Error(`idx: ${path} has ${bytes.length - start} data bytes, shape ${shape.join("x")} needs ${size}`);
+    throw new Error(
+      `idx: ${path} has ${bytes.length - start} data bytes, shape ${shape.join("x")} needs ${size}`,
+    );
   }
   return { shape, data: bytes.subarray(start) };
 }
@@ -67,6 +86,13 @@ export async function fashionMnist(
     name: `${imgPath}`,
     classes,
     labels: Int32Array.from(labels.data),
-    source: { kind: "pixels", data: toShared(images.data), width: w, height: h, channels: 1, layout: "hwc" },
+    source: {
+      kind: "pixels",
+      data: toShared(images.data),
+      width: w,
+      height: h,
+      channels: 1,
+      layout: "hwc",
+    },
   });
 }

@@ -59,9 +59,20 @@ export function unpickle(bytes: Uint8Array, what: string): PyValue {
   const need = (n: number): void => {
     if (pos + n > bytes.length) fail("unexpected end of file (truncated?)");
   };
-  const u8 = (): number => (need(1), bytes[pos++]);
-  const u32 = (): number => (need(4), (pos += 4), view.getUint32(pos - 4, true));
-  const take = (n: number): Uint8Array => (need(n), (pos += n), bytes.subarray(pos - n, pos));
+  const u8 = (): number => {
+    need(1);
+    return bytes[pos++];
+  };
+  const u32 = (): number => {
+    need(4);
+    pos += 4;
+    return view.getUint32(pos - 4, true);
+  };
+  const take = (n: number): Uint8Array => {
+    need(n);
+    pos += n;
+    return bytes.subarray(pos - n, pos);
+  };
   const text = (b: Uint8Array): string => new TextDecoder().decode(b);
   const line = (): string => {
     const end = bytes.indexOf(10, pos);
@@ -273,7 +284,10 @@ export function latin1(b: Uint8Array): string {
   return s;
 }
 
-const NDARRAY_GLOBALS = new Set(["numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct"]);
+const NDARRAY_GLOBALS = new Set([
+  "numpy.core.multiarray._reconstruct",
+  "numpy._core.multiarray._reconstruct",
+]);
 
 function reduce(fn: PyGlobal, args: PyValue, fail: (w: string) => never): PyValue {
   const name = fn?.$global;
@@ -288,7 +302,7 @@ function reduce(fn: PyGlobal, args: PyValue, fail: (w: string) => never): PyValu
 
 function build(obj: PyValue, state: PyValue, fail: (w: string) => never): void {
   const r = obj as PyReduce;
-  if (!r || typeof r !== "object" || !("$reduce" in r)) return fail("BUILD on an unsupported object");
+  if (!r || typeof r !== "object" || !("$reduce" in r)) fail("BUILD on an unsupported object");
   r.state = state;
   if (NDARRAY_GLOBALS.has(r.$reduce)) {
     // ndarray.__setstate__((version, shape, dtype, is_fortran, rawdata))
@@ -296,8 +310,10 @@ function build(obj: PyValue, state: PyValue, fail: (w: string) => never): void {
     const shape = (s[1] as PyTuple).items as number[];
     const dt = s[2] as PyReduce;
     const data = s[4];
-    if (!(data instanceof Uint8Array)) return fail("ndarray with non-bytes data (object arrays are not supported)");
-    if (s[3] === true) return fail("Fortran-ordered ndarray is not supported");
+    if (!(data instanceof Uint8Array)) {
+      fail("ndarray with non-bytes data (object arrays are not supported)");
+    }
+    if (s[3] === true) fail("Fortran-ordered ndarray is not supported");
     const base = String(dt.args[0]);
     const order = dt.state instanceof PyTuple ? String(dt.state.items[1]) : "|";
     const nd = obj as unknown as NdArray;

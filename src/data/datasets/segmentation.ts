@@ -7,15 +7,57 @@ import { Dataset } from "./dataset.js";
 import { exists, isDir, isImageFile, lines, listDir, readText, sortCodepoint } from "./files.js";
 
 export const VOC_CLASSES = [
-  "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
-  "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor",
+  "background",
+  "aeroplane",
+  "bicycle",
+  "bird",
+  "boat",
+  "bottle",
+  "bus",
+  "car",
+  "cat",
+  "chair",
+  "cow",
+  "diningtable",
+  "dog",
+  "horse",
+  "motorbike",
+  "person",
+  "pottedplant",
+  "sheep",
+  "sofa",
+  "train",
+  "tvmonitor",
 ];
 export const CITYSCAPES_CLASSES = [
-  "road", "sidewalk", "building", "wall", "fence", "pole", "traffic light", "traffic sign", "vegetation",
-  "terrain", "sky", "person", "rider", "car", "truck", "bus", "train", "motorcycle", "bicycle",
+  "road",
+  "sidewalk",
+  "building",
+  "wall",
+  "fence",
+  "pole",
+  "traffic light",
+  "traffic sign",
+  "vegetation",
+  "terrain",
+  "sky",
+  "person",
+  "rider",
+  "car",
+  "truck",
+  "bus",
+  "train",
+  "motorcycle",
+  "bicycle",
 ];
 
-function segDataset(name: string, classes: string[], images: string[], masks: string[], maskMap: "identity" | "ade20k" = "identity"): Dataset {
+function segDataset(
+  name: string,
+  classes: string[],
+  images: string[],
+  masks: string[],
+  maskMap: "identity" | "ade20k" = "identity",
+): Dataset {
   return new Dataset({
     name,
     classes,
@@ -32,8 +74,16 @@ function segDataset(name: string, classes: string[], images: string[], masks: st
  * augmentation as semseg ships it, "JPEGImages/x.jpg SegmentationClassAug/x.png" per
  * line (paths relative to root), or plain ids (masks from SegmentationClassAug/).
  */
-export async function voc2012Seg(root: string, split: "train" | "val" | "trainval", listFile?: string): Promise<Dataset> {
-  const base = (await exists(join(root, "VOC2012"))) ? join(root, "VOC2012") : (await exists(join(root, "VOCdevkit"))) ? join(root, "VOCdevkit", "VOC2012") : root;
+export async function voc2012Seg(
+  root: string,
+  split: "train" | "val" | "trainval",
+  listFile?: string,
+): Promise<Dataset> {
+  const base = (await exists(join(root, "VOC2012")))
+    ? join(root, "VOC2012")
+    : (await exists(join(root, "VOCdevkit")))
+      ? join(root, "VOCdevkit", "VOC2012")
+      : root;
   const what = `VOC2012(${base})`;
   const file = listFile ?? join(base, "ImageSets", "Segmentation", `${split}.txt`);
   const images: string[] = [];
@@ -64,11 +114,24 @@ export async function cityscapes(root: string, split: "train" | "val" | "test"):
     for (const f of sortCodepoint(await listDir(join(imgRoot, city), what))) {
       if (!f.endsWith("_leftImg8bit.png")) continue;
       images.push(join(imgRoot, city, f));
-      masks.push(join(root, "gtFine", split, city, f.replace("_leftImg8bit.png", "_gtFine_labelTrainIds.png")));
+      masks.push(
+        join(
+          root,
+          "gtFine",
+          split,
+          city,
+          f.replace("_leftImg8bit.png", "_gtFine_labelTrainIds.png"),
+        ),
+      );
     }
   }
   if (images.length === 0) throw new Error(`${what}: no *_leftImg8bit.png under ${imgRoot}`);
-  await checkFirst(what, images, masks, "(run cityscapesscripts' createTrainIdLabelImgs to make *_labelTrainIds.png)");
+  await checkFirst(
+    what,
+    images,
+    masks,
+    "(run cityscapesscripts' createTrainIdLabelImgs to make *_labelTrainIds.png)",
+  );
   return segDataset(`${what} ${split}`, CITYSCAPES_CLASSES, images, masks);
 }
 
@@ -78,7 +141,9 @@ export async function cityscapes(root: string, split: "train" | "val" | "test"):
  * 0..149 and "other" is the ignore label 255.
  */
 export async function ade20k(root: string, split: "train" | "val"): Promise<Dataset> {
-  const base = (await exists(join(root, "ADEChallengeData2016"))) ? join(root, "ADEChallengeData2016") : root;
+  const base = (await exists(join(root, "ADEChallengeData2016")))
+    ? join(root, "ADEChallengeData2016")
+    : root;
   const what = `ADE20K(${base})`;
   const sub = split === "train" ? "training" : "validation";
   const imgDir = join(base, "images", sub);
@@ -92,7 +157,14 @@ export async function ade20k(root: string, split: "train" | "val"): Promise<Data
 }
 
 /** Fails early, naming the file, when the first image or mask does not exist. */
-async function checkFirst(what: string, images: string[], masks: string[], hint = ""): Promise<void> {
-  if (images.length > 0 && !(await exists(images[0]))) throw new Error(`${what}: missing image ${images[0]}`);
-  if (masks.length > 0 && !(await exists(masks[0]))) throw new Error(`${what}: missing mask ${masks[0]} ${hint}`.trim());
+async function checkFirst(
+  what: string,
+  images: string[],
+  masks: string[],
+  hint = "",
+): Promise<void> {
+  if (images.length > 0 && !(await exists(images[0])))
+    throw new Error(`${what}: missing image ${images[0]}`);
+  if (masks.length > 0 && !(await exists(masks[0])))
+    throw new Error(`${what}: missing mask ${masks[0]} ${hint}`.trim());
 }

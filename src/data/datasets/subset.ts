@@ -38,10 +38,15 @@ export const MANIFEST_NAME = "kdep-subset.json";
 export async function makeSubset(o: SubsetOptions): Promise<SubsetManifest> {
   const perClass = o.perClass ?? 128;
   const log = o.log ?? console.log;
-  if (!Number.isInteger(perClass) || perClass < 1) throw new RangeError(`Expected a positive integer for perClass but received ${perClass}`);
-  if (!Number.isSafeInteger(o.seed) || o.seed < 0) throw new RangeError(`Expected a non-negative integer seed but received ${o.seed}`);
+  if (!Number.isInteger(perClass) || perClass < 1)
+    throw new RangeError(`Expected a positive integer for perClass but received ${perClass}`);
+  if (!Number.isSafeInteger(o.seed) || o.seed < 0)
+    throw new RangeError(`Expected a non-negative integer seed but received ${o.seed}`);
   const trainSrc = join(o.src, "train");
-  if (!(await isDir(trainSrc))) throw new Error(`subset: ${trainSrc} is not a directory (expected an ImageNet root with train/ and val/)`);
+  if (!(await isDir(trainSrc)))
+    throw new Error(
+      `subset: ${trainSrc} is not a directory (expected an ImageNet root with train/ and val/)`,
+    );
   log(`subset: seed ${o.seed}, ${perClass} images per class, ${o.src} -> ${o.dst}`);
   const classes = await findClasses(trainSrc, "subset");
   if (classes.length === 0) throw new Error(`subset: no class directories in ${trainSrc}`);
@@ -52,14 +57,17 @@ export async function makeSubset(o: SubsetOptions): Promise<SubsetManifest> {
     const dir = join(trainSrc, classes[c]);
     const all = await walkImages(dir, "subset");
     if (all.length < perClass) {
-      throw new Error(`subset: class ${classes[c]} has ${all.length} images, fewer than --per-class ${perClass}`);
+      throw new Error(
+        `subset: class ${classes[c]} has ${all.length} images, fewer than --per-class ${perClass}`,
+      );
     }
     // Keyed by the class *name*, so the draw for a class does not depend on which
     // other classes are present.
     const perm = new Rng(o.seed, STREAM_SUBSET, nameKey(classes[c])).permutation(all.length);
     const chosen = Array.from(perm.subarray(0, perClass), (i) => all[i]).sort();
     files[classes[c]] = chosen.map((f) => relative(dir, f));
-    for (const f of chosen) await place(f, join(o.dst, "train", classes[c], relative(dir, f)), stats);
+    for (const f of chosen)
+      await place(f, join(o.dst, "train", classes[c], relative(dir, f)), stats);
     trainImages += chosen.length;
     if ((c + 1) % 100 === 0) log(`subset: ${c + 1}/${classes.length} classes`);
   }
@@ -84,11 +92,17 @@ export async function makeSubset(o: SubsetOptions): Promise<SubsetManifest> {
     files,
   };
   await writeFile(join(o.dst, MANIFEST_NAME), `${JSON.stringify(manifest, null, 1)}\n`);
-  log(`subset: ${trainImages} train + ${valImages} val images (${stats.linked} linked, ${stats.copied} copied), seed ${o.seed} recorded in ${join(o.dst, MANIFEST_NAME)}`);
+  log(
+    `subset: ${trainImages} train + ${valImages} val images (${stats.linked} linked, ${stats.copied} copied), seed ${o.seed} recorded in ${join(o.dst, MANIFEST_NAME)}`,
+  );
   return manifest;
 }
 
-async function place(from: string, to: string, stats: { linked: number; copied: number }): Promise<void> {
+async function place(
+  from: string,
+  to: string,
+  stats: { linked: number; copied: number },
+): Promise<void> {
   await mkdir(join(to, ".."), { recursive: true });
   if (await exists(to)) return; // re-running into the same dst is a no-op
   try {

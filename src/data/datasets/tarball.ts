@@ -5,7 +5,10 @@ import { createGunzip } from "node:zlib";
 import { extract } from "tar-stream";
 
 /** Returns the members whose path ends with one of `suffixes` (e.g. "/train"). */
-export async function readTarMembers(path: string, suffixes: string[]): Promise<Map<string, Uint8Array>> {
+export async function readTarMembers(
+  path: string,
+  suffixes: string[],
+): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
   const ex = extract();
   ex.on("entry", (header, stream, next) => {

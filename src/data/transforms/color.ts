@@ -13,7 +13,7 @@ const f32 = Math.fround;
  */
 export function blend(d: number, v: number, a: number, extrapolate: boolean): number {
   let r = f32(d + f32(a * (v - d)));
-  if (extrapolate) r = r <= 0 ? 0 : r >= 255 ? 255 : r;
+  if (extrapolate) r = r <= 0 ? 0 : Math.min(r, 255);
   return Math.trunc(r);
 }
 
@@ -43,7 +43,8 @@ export function adjustBrightness(img: DecodedImage, factor: number): void {
 export function adjustContrast(img: DecodedImage, factor: number): void {
   const d = img.data;
   let sum = 0;
-  if (img.channels === 3) for (let i = 0; i < d.length; i += 3) sum += luma(d[i], d[i + 1], d[i + 2]);
+  if (img.channels === 3)
+    for (let i = 0; i < d.length; i += 3) sum += luma(d[i], d[i + 1], d[i + 2]);
   else for (let i = 0; i < d.length; i++) sum += d[i];
   const mean = Math.trunc(sum / (img.width * img.height) + 0.5);
   applyLut(d, blendLut(mean, factor));
@@ -97,7 +98,7 @@ export function adjustHue(img: DecodedImage, factor: number): void {
 }
 
 function clip8(v: number): number {
-  return v < 0 ? 0 : v > 255 ? 255 : v;
+  return v < 0 ? 0 : Math.min(v, 255);
 }
 
 function hsvToRgb(h: number, s: number, v: number, out: Uint8Array, o: number): void {

@@ -109,7 +109,12 @@ function saturate(p: LazyPixels, factor: number): void {
 const IDENTITY = Uint8Array.from({ length: 256 }, (_, i) => i);
 
 /** Final write: pending table + flip + float stage, CHW float32 into out[offset...]. */
-export function writeNormalizedChw(p: LazyPixels, stage: FloatStage, out: Float32Array, offset: number): void {
+export function writeNormalizedChw(
+  p: LazyPixels,
+  stage: FloatStage,
+  out: Float32Array,
+  offset: number,
+): void {
   const { data, width, height, channels: c } = p.img;
   const lut = p.lut ?? IDENTITY;
   const plane = width * height;
@@ -121,14 +126,15 @@ export function writeNormalizedChw(p: LazyPixels, stage: FloatStage, out: Float3
     const inv = 1 / stage.std[k];
     for (let v = 0; v < 256; v++) {
       let x = lut[v] / 255 + add;
-      if (stage.clamp) x = x < 0 ? 0 : x > 1 ? 1 : x;
+      if (stage.clamp) x = x < 0 ? 0 : Math.min(x, 1);
       table[v] = (x - mean) * inv;
     }
     const o = offset + k * plane;
     for (let y = 0; y < height; y++) {
       const row = y * width;
       if (p.flip) {
-        for (let x = 0, i = (row + width - 1) * c + k; x < width; x++, i -= c) out[o + row + x] = table[data[i]];
+        for (let x = 0, i = (row + width - 1) * c + k; x < width; x++, i -= c)
+          out[o + row + x] = table[data[i]];
       } else {
         for (let x = 0, i = row * c + k; x < width; x++, i += c) out[o + row + x] = table[data[i]];
       }

@@ -50,7 +50,12 @@ export function randomResizedCropParams(
     h = height;
     w = roundHalfEven(h * Math.max(...ratio));
   }
-  return { left: Math.floor((width - w) / 2), top: Math.floor((height - h) / 2), width: w, height: h };
+  return {
+    left: Math.floor((width - w) / 2),
+    top: Math.floor((height - h) / 2),
+    width: w,
+    height: h,
+  };
 }
 
 /** F.resized_crop(img, top, left, h, w, [size, size], BILINEAR). */
@@ -111,7 +116,8 @@ export function pad(
   const h = img.height + top + bottom;
   const out = new Uint8Array(w * h * c);
   const f = typeof fill === "number" ? new Array<number>(c).fill(fill) : fill;
-  if (f.some((v) => v !== 0)) for (let i = 0; i < w * h; i++) for (let k = 0; k < c; k++) out[i * c + k] = f[k];
+  if (f.some((v) => v !== 0))
+    for (let i = 0; i < w * h; i++) for (let k = 0; k < c; k++) out[i * c + k] = f[k];
   const rowLen = img.width * c;
   for (let y = 0; y < img.height; y++) {
     out.set(img.data.subarray(y * rowLen, (y + 1) * rowLen), ((y + top) * w + left) * c);

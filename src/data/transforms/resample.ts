@@ -34,7 +34,7 @@ function bilinearFilter(x: number): number {
 // Pillow's precompute_coeffs + normalize_coeffs_8bpc for an input span [0, inSize).
 function precompute(inSize: number, outSize: number): Coeffs {
   const scale = inSize / outSize;
-  const filterscale = scale < 1 ? 1 : scale;
+  const filterscale = Math.max(scale, 1);
   const support = 1 * filterscale;
   const ksize = Math.ceil(support) * 2 + 1;
   const bounds = new Int32Array(outSize * 2);
@@ -159,7 +159,8 @@ export function resizeBilinear(
     const ob = yy * rowLen;
     for (let i = 0; i < rowLen; i++) {
       let acc = HALF;
-      for (let y = 0, q = base + i; y < ymax; y++, q += rowLen) acc = (acc + Math.imul(tmp[q], vk[kb + y])) | 0;
+      for (let y = 0, q = base + i; y < ymax; y++, q += rowLen)
+        acc = (acc + Math.imul(tmp[q], vk[kb + y])) | 0;
       out[ob + i] = acc >= ONE * 256 ? 255 : acc <= 0 ? 0 : acc >> PRECISION_BITS;
     }
   }

@@ -31,7 +31,7 @@ export function toNormalizedChw(
     const o = offset + k * plane;
     for (let p = 0, i = k; p < plane; p++, i += c) {
       let v = data[i] / 255 + add;
-      if (clamp) v = v < 0 ? 0 : v > 1 ? 1 : v;
+      if (clamp) v = v < 0 ? 0 : Math.min(v, 1);
       out[o + p] = (v - mean) * inv;
     }
   }
