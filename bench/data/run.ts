@@ -19,12 +19,14 @@ const { values } = parseArgs({
     epochs: { type: "string", default: "3" },
     images: { type: "string", default: "512" },
     root: { type: "string", default: join(tmpdir(), "kdep-bench-jpegs") },
+    rounds: { type: "string", default: "2" },
   },
 });
 const workers = Number(values.workers);
 const epochs = Number(values.epochs);
 const count = Number(values.images);
 const root = values.root!;
+const rounds = Number(values.rounds);
 const here = dirname(fileURLToPath(import.meta.url));
 const PY = "/usr/bin/python3";
 
@@ -85,15 +87,22 @@ function reference(): number {
 }
 
 makeImages();
-const a = await ours();
-const b = reference();
-const row = (name: string, v: number): string =>
-  `| ${name.padEnd(32)} | ${v.toFixed(1).padStart(9)} |`;
+// The machine may be shared: alternate the two sides and keep each one's best round.
+const mine: number[] = [];
+const theirs: number[] = [];
+for (let r = 0; r < rounds; r++) {
+  mine.push(await ours());
+  theirs.push(reference());
+}
+const a = Math.max(...mine);
+const b = Math.max(...theirs);
+const row = (name: string, v: number, all: number[]): string =>
+  `| ${name.padEnd(34)} | ${v.toFixed(1).padStart(9)} | ${all.map((x) => x.toFixed(0)).join(", ")}`;
 console.log(
-  `\nKDEP train augmentation, ${count} JPEGs 500x375, batch 64, ${workers} workers, ${epochs} epochs`,
+  `\nKDEP train augmentation, ${count} JPEGs 500x375, batch 64, ${workers} workers, ${epochs} epochs, best of ${rounds}`,
 );
-console.log(`| ${"pipeline".padEnd(32)} | ${"images/s".padStart(9)} |`);
-console.log(`|${"-".repeat(34)}|${"-".repeat(11)}|`);
-console.log(row("kdep (sharp + TS, worker_threads)", a));
-console.log(row("torchvision DataLoader (PIL)", b));
+console.log(`| ${"pipeline".padEnd(34)} | ${"images/s".padStart(9)} | rounds`);
+console.log(`|${"-".repeat(36)}|${"-".repeat(11)}|-------`);
+console.log(row("kdep (sharp + TS, worker_threads)", a, mine));
+console.log(row("torchvision DataLoader (PIL)", b, theirs));
 console.log(`ratio kdep / torchvision: ${(a / b).toFixed(2)}x`);
