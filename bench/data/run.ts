@@ -1,0 +1,108 @@
+// Data-pipeline throughput: the KDEP training augmentation (kdep-method.md §6) over
+// ~500 generated 500×375 JPEGs, batch 64, 2 workers — ours against torchvision's
+// DataLoader on the same files, in the same run.
+//
+//   node dist/bench/data/run.js [--workers 2] [--epochs 3] [--images 500]
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { imageFolder } from "../../src/data/datasets/imageFolder.js";
+import { DataLoader } from "../../src/data/loader.js";
+import { kdepTrainTransform } from "../../src/data/transforms/pipeline.js";
+
+const { values } = parseArgs({
+  options: {
+    workers: { type: "string", default: "2" },
+    epochs: { type: "string", default: "3" },
+    images: { type: "string", default: "512" },
+    root: { type: "string", default: join(tmpdir(), "kdep-bench-jpegs") },
+    rounds: { type: "string", default: "2" },
+  },
+});
+const workers = Number(values.workers);
+const epochs = Number(values.epochs);
+const count = Number(values.images);
+const root = values.root!;
+const rounds = Number(values.rounds);
+const here = dirname(fileURLToPath(import.meta.url));
+const PY = "/usr/bin/python3";
+
+function makeImages(): void {
+  const marker = join(root, `.done-${count}`);
+  if (existsSync(marker)) return;
+  mkdirSync(root, { recursive: true });
+  // Photo-like content (smooth shading + texture + noise) at ImageNet's typical size.
+  execFileSync(PY, [
+    "-c",
+    `
+import os, sys, numpy as np
+from PIL import Image
+root, n = sys.argv[1], int(sys.argv[2])
+rng = np.random.default_rng(0)
+y, x = np.mgrid[0:375, 0:500].astype(np.float32)
+for i in range(n):
+    d = os.path.join(root, f"c{i % 8}")
+    os.makedirs(d, exist_ok=True)
+    a, b = rng.uniform(5, 40, 2)
+    img = np.stack([128 + 100 * np.sin(x / a + i), 128 + 100 * np.cos(y / b), (x + y + 3 * i) % 256], -1)
+    img += rng.normal(0, 10, img.shape)
+    Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(os.path.join(d, f"{i:05d}.jpg"), quality=90)
+open(os.path.join(root, f".done-{n}"), "w").close()
+`,
+    root,
+    String(count),
+  ]);
+}
+
+async function ours(): Promise<number> {
+  const ds = await imageFolder(root);
+  const loader = new DataLoader(ds, {
+    batchSize: 64,
+    shuffle: true,
+    seed: 0,
+    numWorkers: workers,
+    transform: kdepTrainTransform(),
+  });
+  for await (const _ of loader.epoch(0)); // warm-up, like the Python side
+  let n = 0;
+  const t0 = performance.now();
+  for (let e = 1; e <= epochs; e++) for await (const b of loader.epoch(e)) n += b.shape[0];
+  const dt = (performance.now() - t0) / 1000;
+  await loader.close();
+  return n / dt;
+}
+
+function reference(): number {
+  const out = execFileSync(
+    PY,
+    [resolve(here, "../../../bench/data/reference.py"), root, String(workers), String(epochs)],
+    {
+      encoding: "utf8",
+    },
+  );
+  return JSON.parse(out.trim().split("\n").pop()!).images_per_s;
+}
+
+makeImages();
+// The machine may be shared: alternate the two sides and keep each one's best round.
+const mine: number[] = [];
+const theirs: number[] = [];
+for (let r = 0; r < rounds; r++) {
+  mine.push(await ours());
+  theirs.push(reference());
+}
+const a = Math.max(...mine);
+const b = Math.max(...theirs);
+const row = (name: string, v: number, all: number[]): string =>
+  `| ${name.padEnd(34)} | ${v.toFixed(1).padStart(9)} | ${all.map((x) => x.toFixed(0)).join(", ")}`;
+console.log(
+  `\nKDEP train augmentation, ${count} JPEGs 500x375, batch 64, ${workers} workers, ${epochs} epochs, best of ${rounds}`,
+);
+console.log(`| ${"pipeline".padEnd(34)} | ${"images/s".padStart(9)} | rounds`);
+console.log(`|${"-".repeat(36)}|${"-".repeat(11)}|-------`);
+console.log(row("kdep (sharp + TS, worker_threads)", a, mine));
+console.log(row("torchvision DataLoader (PIL)", b, theirs));
+console.log(`ratio kdep / torchvision: ${(a / b).toFixed(2)}x`);

@@ -1,0 +1,262 @@
+// DataLoader: seeded shuffling, batching, N worker threads decoding and augmenting in
+// parallel, a bounded prefetch queue, batches delivered in order.
+//
+//   const loader = new DataLoader(dataset, { batchSize: 64, shuffle: true, seed: 0,
+//     numWorkers: 2, transform: kdepTrainTransform() });
+//   for await (const batch of loader.epoch(e)) train(batch);   // sync, CPU-heavy: fine
+//   await loader.close();
+//
+// The training loop runs libtorch synchronously on the main thread. Workers are
+// separate threads, so they keep decoding while it is busy: before each batch is handed
+// out, up to `prefetch` further batches are already queued on the workers.
+//
+// Reproducibility: sample i of epoch e is augmented with Rng(seed, e, i), and jobs are
+// plain index lists, so batches are identical for any numWorkers (0 = main thread).
+//
+// Corrupt images: by default the epoch fails with an error naming the file. With
+// skipBadImages, an undecodable image is replaced by another index drawn from
+// Rng(seed, epoch, index) — the batch keeps its size (so shapes stay static) and its
+// `indices` say which samples it really holds; skipped files are listed in the batch and
+// in the end-of-epoch report (`onEpochEnd`, by default a console.warn when any).
+//
+// Shutdown: on an error or an aborted signal the workers are terminated before the error
+// propagates. Idle workers are unref'd, so a finished program exits even without close().
+import { Worker } from "node:worker_threads";
+import type { BatchConfig, RawBatch, SkippedSample } from "./batch.js";
+import { buildBatch } from "./batch.js";
+import type { Dataset } from "./datasets/dataset.js";
+import { epochIndices, toBatches } from "./sampler.js";
+import { splitPipeline, type TransformStep } from "./transforms/pipeline.js";
+import type { FromWorker, ToWorker } from "./worker.js";
+
+export interface LoaderOptions {
+  batchSize: number;
+  transform: TransformStep[];
+  shuffle?: boolean;
+  seed?: number;
+  dropLast?: boolean;
+  /** Worker threads; 0 runs everything on the main thread. */
+  numWorkers?: number;
+  /** Batches queued ahead of the consumer (default 2 per worker). */
+  prefetch?: number;
+  distributed?: { rank: number; worldSize: number; dropLast?: boolean };
+  skipBadImages?: boolean;
+  labelDtype?: "int32" | "int64";
+  /** Layout of uint8 batches, produced when the transform has no toTensor step. */
+  uint8Layout?: "hwc" | "chw";
+  onEpochEnd?: (report: EpochReport) => void;
+}
+
+export interface Batch {
+  /** float32 NCHW normalised, or uint8 NHWC/NCHW raw (normalise on the engine side). */
+  images: Float32Array | Uint8Array;
+  shape: number[];
+  labels: Int32Array | BigInt64Array;
+  /** Dataset indices of the samples, after any bad-image replacement. */
+  indices: Int32Array;
+  skipped: SkippedSample[];
+}
+
+export interface EpochReport {
+  epoch: number;
+  batches: number;
+  samples: number;
+  skipped: SkippedSample[];
+}
+
+interface WorkerSlot {
+  worker: Worker;
+  pending: Map<number, { resolve: (b: RawBatch) => void; reject: (e: Error) => void }>;
+}
+
+export class DataLoader {
+  readonly dataset: Dataset;
+  private readonly opts: Required<Omit<LoaderOptions, "distributed" | "onEpochEnd">> &
+    Pick<LoaderOptions, "distributed" | "onEpochEnd">;
+  private readonly config: BatchConfig;
+  private slots: WorkerSlot[] = [];
+  private nextJobId = 0;
+
+  constructor(dataset: Dataset, options: LoaderOptions) {
+    const numWorkers = options.numWorkers ?? 0;
+    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
+      throw new RangeError(
+        `Expected a positive integer for batchSize but received ${options.batchSize}`,
+      );
+    }
+    if (!Number.isInteger(numWorkers) || numWorkers < 0) {
+      throw new RangeError(
+        `Expected a non-negative integer for numWorkers but received ${numWorkers}`,
+      );
+    }
+    splitPipeline(options.transform); // validates step order now, not in a worker
+    this.dataset = dataset;
+    this.opts = {
+      batchSize: options.batchSize,
+      transform: options.transform,
+      shuffle: options.shuffle ?? false,
+      seed: options.seed ?? 0,
+      dropLast: options.dropLast ?? false,
+      numWorkers,
+      prefetch: Math.max(1, options.prefetch ?? 2 * Math.max(1, numWorkers)),
+      skipBadImages: options.skipBadImages ?? false,
+      labelDtype: options.labelDtype ?? "int32",
+      uint8Layout: options.uint8Layout ?? "hwc",
+      distributed: options.distributed,
+      onEpochEnd: options.onEpochEnd,
+    };
+    this.config = {
+      spec: dataset.spec,
+      transform: this.opts.transform,
+      seed: this.opts.seed,
+      uint8Layout: this.opts.uint8Layout,
+      labelDtype: this.opts.labelDtype,
+      skipBadImages: this.opts.skipBadImages,
+    };
+  }
+
+  /** The index batches of an epoch (what `epoch(e)` will load). */
+  plan(epoch: number): Int32Array[] {
+    const o = this.opts;
+    const idx = epochIndices(this.dataset.length, epoch, o);
+    return toBatches(idx, o.batchSize, o.dropLast);
+  }
+
+  get batchesPerEpoch(): number {
+    return this.plan(0).length;
+  }
+
+  async *epoch(epoch: number, signal?: AbortSignal): AsyncGenerator<Batch, void, undefined> {
+    const batches = this.plan(epoch);
+    const report: EpochReport = { epoch, batches: 0, samples: 0, skipped: [] };
+    const inFlight = new Map<number, Promise<RawBatch>>();
+    let dispatched = 0;
+    const run = (indices: Int32Array): Promise<RawBatch> =>
+      this.opts.numWorkers === 0
+        ? buildBatch(this.config, epoch, indices)
+        : this.submit(epoch, indices);
+    try {
+      signal?.throwIfAborted();
+      if (this.opts.numWorkers > 0) this.startWorkers();
+      for (let k = 0; k < batches.length; k++) {
+        // Keep `prefetch` batches queued beyond the one being handed out, so workers
+        // stay busy while the consumer works on this one.
+        while (dispatched < batches.length && dispatched <= k + this.opts.prefetch) {
+          const p = run(batches[dispatched]);
+          p.catch(() => {}); // observed when awaited; avoids an unhandled rejection on early exit
+          inFlight.set(dispatched++, p);
+        }
+        const raw = await abortable(inFlight.get(k)!, signal);
+        inFlight.delete(k);
+        const batch = wrap(raw, this.opts.labelDtype);
+        report.batches++;
+        report.samples += raw.indices.length;
+        report.skipped.push(...raw.skipped);
+        yield batch;
+      }
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    if (this.opts.onEpochEnd) this.opts.onEpochEnd(report);
+    else if (report.skipped.length > 0) {
+      console.warn(
+        `epoch ${epoch}: skipped ${report.skipped.length} undecodable image(s): ` +
+          report.skipped
+            .slice(0, 5)
+            .map((s) => s.where)
+            .join(", ") +
+          (report.skipped.length > 5 ? ", ..." : ""),
+      );
+    }
+  }
+
+  /** Terminates the workers. The loader can still be used; workers restart lazily. */
+  async close(): Promise<void> {
+    const slots = this.slots;
+    this.slots = [];
+    for (const s of slots) failAll(s, new Error("DataLoader closed"));
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+
+  private startWorkers(): void {
+    while (this.slots.length < this.opts.numWorkers) {
+      const worker = new Worker(new URL("./worker.js", import.meta.url), {
+        // --input-type (node -e scripts) is refused for file workers; drop it.
+        execArgv: process.execArgv.filter((a) => !a.startsWith("--input-type")),
+      });
+      const slot: WorkerSlot = { worker, pending: new Map() };
+      worker.unref();
+      worker.on("message", (msg: FromWorker) => {
+        const p = slot.pending.get(msg.id);
+        if (!p) return; // a job of a closed loader
+        slot.pending.delete(msg.id);
+        if (slot.pending.size === 0) worker.unref();
+        if (msg.type === "batch") p.resolve(msg.batch);
+        else {
+          const e = new Error(msg.message);
+          if (msg.stack) e.stack = `${msg.message}\n(in loader worker)\n${msg.stack}`;
+          p.reject(e);
+        }
+      });
+      const die = (err: Error): void => {
+        this.slots = this.slots.filter((s) => s !== slot);
+        failAll(slot, err);
+      };
+      worker.on("error", (err) =>
+        die(new Error(`DataLoader worker crashed: ${err.message}`, { cause: err })),
+      );
+      worker.on("exit", (code) => die(new Error(`DataLoader worker exited with code ${code}`)));
+      const msg: ToWorker = { type: "config", config: this.config };
+      worker.postMessage(msg);
+      this.slots.push(slot);
+    }
+  }
+
+  private submit(epoch: number, indices: Int32Array): Promise<RawBatch> {
+    if (this.slots.length === 0) return Promise.reject(new Error("DataLoader has no live worker"));
+    // The least-loaded worker; ties go to the lowest slot. Which worker builds a batch
+    // never changes its content.
+    let slot = this.slots[0];
+    for (const s of this.slots) if (s.pending.size < slot.pending.size) slot = s;
+    const id = this.nextJobId++;
+    return new Promise<RawBatch>((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      if (slot.pending.size === 1) slot.worker.ref();
+      const msg: ToWorker = { type: "job", id, epoch, indices };
+      slot.worker.postMessage(msg);
+    });
+  }
+}
+
+function failAll(slot: WorkerSlot, err: Error): void {
+  for (const p of slot.pending.values()) p.reject(err);
+  slot.pending.clear();
+}
+
+function wrap(raw: RawBatch, labelDtype: "int32" | "int64"): Batch {
+  const images =
+    raw.imagesDtype === "float32" ? new Float32Array(raw.images) : new Uint8Array(raw.images);
+  const labels =
+    labelDtype === "int64" ? new BigInt64Array(raw.labels) : new Int32Array(raw.labels);
+  return { images, shape: raw.shape, labels, indices: raw.indices, skipped: raw.skipped };
+}
+
+function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}

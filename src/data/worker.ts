@@ -1,0 +1,45 @@
+// Loader worker thread: receives the batch configuration once, then batch jobs; replies
+// with batches whose buffers are transferred, or with an error naming the file.
+import { parentPort } from "node:worker_threads";
+import { type BatchConfig, buildBatch } from "./batch.js";
+import { ImageDecodeError } from "./image.js";
+
+export type ToWorker =
+  | { type: "config"; config: BatchConfig }
+  | { type: "job"; id: number; epoch: number; indices: Int32Array };
+
+export type FromWorker =
+  | { type: "batch"; id: number; batch: import("./batch.js").RawBatch }
+  | { type: "error"; id: number; message: string; file?: string; stack?: string };
+
+const port = parentPort;
+if (!port) throw new Error("src/data/worker.ts must run in a worker thread");
+
+let config: BatchConfig | null = null;
+// Jobs run one after another, so a worker's output order is its input order.
+let chain: Promise<void> = Promise.resolve();
+
+port.on("message", (msg: ToWorker) => {
+  if (msg.type === "config") {
+    config = msg.config;
+    return;
+  }
+  chain = chain.then(async () => {
+    try {
+      if (!config) throw new Error("loader worker received a job before its configuration");
+      const batch = await buildBatch(config, msg.epoch, msg.indices);
+      const reply: FromWorker = { type: "batch", id: msg.id, batch };
+      port.postMessage(reply, [batch.images, batch.labels, batch.indices.buffer as ArrayBuffer]);
+    } catch (err) {
+      const e = err as Error;
+      const reply: FromWorker = {
+        type: "error",
+        id: msg.id,
+        message: e.message,
+        file: err instanceof ImageDecodeError ? err.file : undefined,
+        stack: e.stack,
+      };
+      port.postMessage(reply);
+    }
+  });
+});
