@@ -3,6 +3,7 @@
 // ./commands/<name>.ts and registers itself here.
 import { Command } from "commander";
 import { registerInfo } from "./commands/info.js";
+import { registerSubset } from "./commands/subset.js";
 
 const program = new Command();
 program
@@ -12,6 +13,7 @@ program
   .configureOutput({ outputError: (s, write) => write(`error: ${s.replace(/^error: /, "")}`) });
 
 registerInfo(program);
+registerSubset(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const msg = e instanceof Error ? e.message : String(e);

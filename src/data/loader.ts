@@ -126,8 +126,13 @@ export class DataLoader {
     return this.plan(0).length;
   }
 
-  async *epoch(epoch: number, signal?: AbortSignal): AsyncGenerator<Batch, void, undefined> {
-    const batches = this.plan(epoch);
+  /** Batches of an epoch; `startBatch` skips the first ones without loading them (resume). */
+  async *epoch(
+    epoch: number,
+    signal?: AbortSignal,
+    startBatch = 0,
+  ): AsyncGenerator<Batch, void, undefined> {
+    const batches = this.plan(epoch).slice(startBatch);
     const report: EpochReport = { epoch, batches: 0, samples: 0, skipped: [] };
     const inFlight = new Map<number, Promise<RawBatch>>();
     let dispatched = 0;

@@ -1,0 +1,22 @@
+// Loader batches (typed arrays from worker threads) to engine tensors: one copy each.
+import type { Batch } from "../../data/loader.js";
+import { fromArray, type Tensor } from "../../tensor/index.js";
+
+export interface TensorBatch {
+  images: Tensor;
+  labels: Tensor;
+  size: number;
+}
+
+/** float32 NCHW images (the loader normalised them) and int64 labels. */
+export function toTensors(b: Batch, device = "cpu"): TensorBatch {
+  if (!(b.images instanceof Float32Array)) {
+    throw new Error("Expected normalised float32 batches: add a toTensor step to the transform");
+  }
+  const images = fromArray(b.images, b.shape, { device });
+  const labels =
+    b.labels instanceof BigInt64Array
+      ? fromArray(b.labels, [b.labels.length], { device })
+      : fromArray(b.labels, [b.labels.length], { dtype: "int64", device });
+  return { images, labels, size: b.shape[0] };
+}
