@@ -11,7 +11,12 @@
 import { readFileSync } from "node:fs";
 import { type DType, ITEM_SIZE } from "../tensor/dtype.js";
 import { atomicWriteFile } from "./atomicWrite.js";
-import { materializeTensors, type PendingTensor, PyGlobal, TorchStorage } from "./pickle/globals.js";
+import {
+  materializeTensors,
+  type PendingTensor,
+  PyGlobal,
+  TorchStorage,
+} from "./pickle/globals.js";
 import { type UnpickleOptions, unpickle } from "./pickle/unpickler.js";
 import { PyTuple, type PyValue } from "./pickle/values.js";
 import { PickleWriter } from "./pickle/writer.js";
@@ -52,7 +57,9 @@ function storageId(pid: PyValue, source: string, fields: number): [DType, string
   const items = pid instanceof PyTuple ? pid.items : [];
   const [tag, type, key, , n] = items as unknown[];
   if (tag === "module") {
-    throw new Error(`${source}: this file pickles a whole nn.Module; save its state_dict() instead`);
+    throw new Error(
+      `${source}: this file pickles a whole nn.Module; save its state_dict() instead`,
+    );
   }
   if (items.length !== fields || tag !== "storage" || !(type instanceof PyGlobal)) {
     throw new Error(`${source}: unexpected persistent id in pickle`);
@@ -104,14 +111,20 @@ function readZipPth(bytes: Uint8Array, source: string): PyValue {
 function readLegacyPth(bytes: Uint8Array, source: string): PyValue {
   let pos = 0;
   const next = (what: string, persistentLoad?: UnpickleOptions["persistentLoad"]) => {
-    const r = unpickle(bytes, { source: `${source} (${what})`, offset: pos, pending, persistentLoad });
+    const r = unpickle(bytes, {
+      source: `${source} (${what})`,
+      offset: pos,
+      pending,
+      persistentLoad,
+    });
     pos = r.end;
     return r.value;
   };
   const pending: PendingTensor[] = [];
   if (next("magic number") !== LEGACY_MAGIC) throw new Error(`${source}: bad legacy magic number`);
   const version = next("protocol version");
-  if (version !== 1001) throw new Error(`${source}: unsupported legacy protocol version ${version}`);
+  if (version !== 1001)
+    throw new Error(`${source}: unsupported legacy protocol version ${version}`);
   const sysInfo = next("sys_info");
   if (sysInfo instanceof Map && sysInfo.get("little_endian") === false) {
     throw new Error(`${source}: big-endian legacy checkpoints are not supported`);

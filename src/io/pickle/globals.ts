@@ -84,7 +84,7 @@ function fail(env: UnpickleEnv, msg: string): never {
 
 function intList(v: unknown, what: string, env: UnpickleEnv): number[] {
   const items = v instanceof PyTuple ? v.items : Array.isArray(v) ? v : null;
-  if (!items || !items.every((x) => typeof x === "number" && Number.isSafeInteger(x))) {
+  if (!items?.every((x) => typeof x === "number" && Number.isSafeInteger(x))) {
     fail(env, `expected a tuple of ints for ${what}`);
   }
   return items as number[];
@@ -168,7 +168,7 @@ function orderedDict(args: unknown[], env: UnpickleEnv): PyOrderedDict {
   if (!Array.isArray(items)) fail(env, "OrderedDict argument is not a list of pairs");
   for (const it of items) {
     const pair = it instanceof PyTuple ? it.items : Array.isArray(it) ? it : null;
-    if (!pair || pair.length !== 2) fail(env, "OrderedDict item is not a pair");
+    if (pair?.length !== 2) fail(env, "OrderedDict item is not a pair");
     d.set(pair[0] as PyValue, pair[1] as PyValue);
   }
   return d;

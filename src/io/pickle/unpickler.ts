@@ -6,8 +6,8 @@
 import {
   buildObject,
   materializeTensors,
-  PyGlobal,
   type PendingTensor,
+  PyGlobal,
   resolveGlobal,
   type UnpickleEnv,
 } from "./globals.js";
@@ -30,7 +30,6 @@ export interface UnpickleResult {
   end: number;
 }
 
-const MARK = Symbol("mark");
 const td = new TextDecoder("utf-8", { fatal: true });
 
 export function unpickle(bytes: Uint8Array, opts: UnpickleOptions = {}): UnpickleResult {
@@ -199,7 +198,9 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions = {}): Unpickl
       case 0x46: {
         // FLOAT (text)
         const s = line().trim();
-        const v = Number(s === "nan" ? Number.NaN : s === "inf" ? Infinity : s === "-inf" ? -Infinity : s);
+        const v = Number(
+          s === "nan" ? Number.NaN : s === "inf" ? Infinity : s === "-inf" ? -Infinity : s,
+        );
         if (Number.isNaN(v) && s !== "nan") err(`bad float literal ${JSON.stringify(s)}`);
         stack.push(v);
         break;

@@ -188,7 +188,9 @@ export function writeNdarray(t: RawTensor, w: PickleWriter): void {
   w.tuple([0]).bytes(Buffer.from("b")).op(0x87).reduce();
   // State: (version, shape, dtype, is_fortran, raw data).
   w.mark().int(1).tuple(t.shape);
-  w.global("numpy", "dtype").tuple([descr.slice(1), false, true]).reduce();
+  w.global("numpy", "dtype")
+    .tuple([descr.slice(1), false, true])
+    .reduce();
   w.tuple([3, descr[0], null, null, null, -1, -1, 0]).build();
   w.value(false).bytes(t.data).tupleFromMark().build();
 }
