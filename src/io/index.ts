@@ -50,6 +50,8 @@ export function readPickle(input: string | Uint8Array, sourceName?: string): PyV
   return unpickle(bytes, { source }).value;
 }
 
+const PICKLE_0_START = new Set(Buffer.from("(}])cdl", "latin1"));
+
 /** Loads any supported checkpoint, choosing the reader by the file's content, not its name. */
 export function loadCheckpoint(path: string): LoadedCheckpoint {
   let bytes: Uint8Array;
@@ -61,12 +63,13 @@ export function loadCheckpoint(path: string): LoadedCheckpoint {
   if (isZip(bytes)) return { format: "pth-zip", value: readPth(bytes, path) };
   if (isLegacyPth(bytes)) return { format: "pth-legacy", value: readPth(bytes, path) };
   if (isNpy(bytes)) return { format: "npy", value: readNpy(bytes, path) };
-  if (bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5) {
-    return { format: "pickle", value: readPickle(bytes, path) };
-  }
   if (isSafetensors(bytes)) {
     const f = readSafetensors(bytes, path);
     return { format: "safetensors", value: f.tensors, metadata: f.metadata };
+  }
+  // Protocol 2+ pickles start with PROTO; protocol 0/1 ones with a container or GLOBAL opcode.
+  if ((bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5) || PICKLE_0_START.has(bytes[0])) {
+    return { format: "pickle", value: readPickle(bytes, path) };
   }
   throw new Error(
     `${path}: unrecognised checkpoint format (expected a .pth zip or legacy file, a pickle, ` +

@@ -55,7 +55,15 @@ describe("pth", { skip }, () => {
     assert.deepEqual(r.path, ["model"]);
     assert.deepEqual(
       [...r.stateDict.keys()],
-      ["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked"],
+      [
+        "0.weight",
+        "0.bias",
+        "1.weight",
+        "1.bias",
+        "1.running_mean",
+        "1.running_var",
+        "1.num_batches_tracked",
+      ],
     );
     assert.ok(r.report.some((l) => l.includes("stripped prefix module.model.model.")));
   });
@@ -86,7 +94,11 @@ print(json.dumps({"ok": ok, "meta": hasattr(sd, "_metadata"), "aligned": aligned
       data: new Uint8Array(Float32Array.from(vals).buffer),
     });
     const shared = f32([1, 2, 3, 4, 5, 6], [2, 3]);
-    const bf16: RawTensor = { dtype: "bfloat16", shape: [2], data: Uint8Array.from([0x80, 0x3f, 0x00, 0xc0]) };
+    const bf16: RawTensor = {
+      dtype: "bfloat16",
+      shape: [2],
+      data: Uint8Array.from([0x80, 0x3f, 0x00, 0xc0]),
+    };
     const ckpt = {
       model: new Map<string, unknown>([
         ["w", shared],

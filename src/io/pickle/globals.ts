@@ -174,6 +174,12 @@ function orderedDict(args: unknown[], env: UnpickleEnv): PyOrderedDict {
   return d;
 }
 
+function bytesCall(args: unknown[], env: UnpickleEnv): Uint8Array {
+  if (args.length === 0) return new Uint8Array(0);
+  if (args[0] instanceof Uint8Array) return Uint8Array.from(args[0]);
+  return fail(env, "bytes() is allowed only without arguments or from bytes");
+}
+
 const G = (q: string, f: PyGlobal["call"]): [string, PyGlobal] => [q, new PyGlobal(q, f)];
 
 const ALLOWED = new Map<string, PyGlobal>([
@@ -202,6 +208,9 @@ const ALLOWED = new Map<string, PyGlobal>([
     }
     return asBytes(text);
   }),
+  // Protocols 0-2 write b"" as bytes() (named __builtin__.bytes for Python 2's sake).
+  G("__builtin__.bytes", bytesCall),
+  G("builtins.bytes", bytesCall),
   G("numpy.core.multiarray._reconstruct", () => new NdArray()),
   G("numpy._core.multiarray._reconstruct", () => new NdArray()),
   G("numpy.ndarray", null),
