@@ -6,8 +6,8 @@ import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DType } from "../../src/tensor/dtype.js";
-import { fromArray, ITEM_SIZE, type Tensor } from "../../src/tensor/index.js";
-import type { TorchRef } from "../helpers/torchRef.js";
+import { fromArray, ITEM_SIZE, noGrad, type Tensor } from "../../src/tensor/index.js";
+import { assertClose, type TorchRef } from "../helpers/torchRef.js";
 
 let counter = 0;
 
@@ -81,4 +81,11 @@ export async function runWithDicts(
     return map;
   });
   return { dicts: out, outputs: res.slice(0, outputs.length) };
+}
+
+/** Relative error scaled by the largest reference magnitude: deep random nets produce
+ * outputs spanning orders of magnitude, and an element near zero says nothing. */
+export function assertRel(a: Tensor, b: Tensor, what: string, rel = 1e-5): void {
+  const scale = noGrad(() => b.abs().max().item());
+  assertClose(a, b, what, rel, rel * Math.max(scale, 1e-12));
 }

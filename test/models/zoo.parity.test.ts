@@ -6,20 +6,13 @@ import { after, describe, it } from "node:test";
 import { createModel, listModels } from "../../src/models/index.js";
 import { liveTensors, manualSeed, noGrad, randn, type Tensor } from "../../src/tensor/index.js";
 import { assertClose, TorchRef } from "../helpers/torchRef.js";
-import { runWithDicts } from "./refState.js";
+import { assertRel, runWithDicts } from "./refState.js";
 
 const ref = new TorchRef();
 after(() => ref.close());
 
 const TV_NAME: Record<string, string> = { mobilenet_v2: "mobilenet_v2" };
 const WITH_GRAD = new Set(["resnet18", "mobilenet_v2"]);
-
-/** Relative error scaled by the largest reference magnitude: deep random nets produce
- * outputs spanning orders of magnitude, and an element near zero says nothing. */
-export function assertRel(a: Tensor, b: Tensor, what: string, rel = 1e-5): void {
-  const scale = noGrad(() => b.abs().max().item());
-  assertClose(a, b, what, rel, rel * Math.max(scale, 1e-12));
-}
 
 function disposeMap(m: Map<string, Tensor>): void {
   for (const t of m.values()) t.dispose();
