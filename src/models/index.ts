@@ -1,0 +1,6 @@
+export * from "./backbone.js";
+export { convertToChannelsLast } from "./common.js";
+export * from "./mobilenetv2.js";
+export * from "./mobilenetv2Keys.js";
+export * from "./registry.js";
+export * from "./resnet.js";
