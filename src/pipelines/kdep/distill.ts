@@ -1,7 +1,7 @@
 // KDEP distillation (kdep-method.md §2–§5): a frozen teacher's pooled pre-ReLU feature,
 // aligned by SVD (or a baseline), becomes the regression target of a randomly initialised
 // student's pooled pre-ReLU feature. The student alone is exported after every epoch.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DataLoader } from "../../data/loader.js";
 import type { Dataset } from "../../data/datasets/dataset.js";
@@ -9,23 +9,21 @@ import type { TransformStep } from "../../data/transforms/pipeline.js";
 import { saveStateDict } from "../../io/tensors.js";
 import { createModel } from "../../models/registry.js";
 import type { Backbone } from "../../models/backbone.js";
-import { F, Module } from "../../nn/index.js";
 import { LRScheduler, SGD } from "../../optim/index.js";
-import { manualSeed, noGrad, type Tensor, tidy } from "../../tensor/index.js";
+import { manualSeed, type Tensor, tidy } from "../../tensor/index.js";
 import { toTensors } from "../common/batches.js";
 import type { CheckpointValue } from "../common/checkpoint.js";
-import { type TrainResult, train } from "../common/trainLoop.js";
+import { RunLog } from "../common/runLog.js";
+import { CHECKPOINT_FILE, type TrainResult, train } from "../common/trainLoop.js";
 import {
   type Alignment,
   IdentityAlignment,
   LinearAlignment,
   LogitAlignment,
-  logitKd,
-  type StudentOut,
   type SvdBasis,
   SvdAlignment,
-  type TeacherOut,
 } from "./alignment.js";
+import { Distiller } from "./distiller.js";
 import { type DistillConfig, defaultLossWeight, defaultLr } from "./distillConfig.js";
 
 export interface DistillInputs {
@@ -50,6 +48,8 @@ export interface DistillResult extends TrainResult {
   student: Backbone;
   lossWeight: number;
   lr: number;
+  /** Validation loss before training (null when resumed or without val data). */
+  initialValLoss: number | null;
 }
 
 export const STUDENT_FILE = "student.pth";
@@ -67,21 +67,6 @@ function buildAlignment(c: DistillConfig, inputs: DistillInputs, student: Backbo
     case "logits":
       return new LogitAlignment(w, c.kdTemperature);
   }
-}
-
-/** Teacher forward without grad: pooled pre-ReLU feature (and logits when needed). */
-function teacherOut(teacher: Backbone, x: Tensor, logits: boolean): TeacherOut {
-  return noGrad(() => {
-    const map = teacher.forwardFeatures(x);
-    const feature = teacher.forwardHead(map, { preLogits: true });
-    return logits ? { feature, logits: teacher.forwardHead(map) } : { feature };
-  });
-}
-
-function studentOut(student: Backbone, x: Tensor, logits: boolean): StudentOut {
-  const map = student.forwardFeatures(x);
-  const feature = student.forwardHead(map, { preLogits: true });
-  return logits ? { feature, logits: student.forwardHead(map) } : { feature };
 }
 
 export async function runDistill(inputs: DistillInputs): Promise<DistillResult> {
@@ -103,16 +88,18 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
     createModel(c.student, { numClasses: needLogits ? teacher.numClasses : 0, preReluFeature: true });
   student.preReluFeature = true;
   const align = buildAlignment(c, inputs, student, lossWeight);
-  const trained = new Module();
-  trained.registerModule("student", student);
-  trained.registerModule("align", align);
-  trained.train();
+  const distiller = new Distiller(teacher, student, align, {
+    logitWeight: c.logitWeight,
+    ceWeight: c.ceWeight,
+    kdTemperature: c.kdTemperature,
+    channelsLast: c.channelsLast,
+  });
+  distiller.train();
 
   const runDir = c.out;
   mkdirSync(runDir, { recursive: true });
   writeFileSync(join(runDir, "config.json"), `${JSON.stringify({ ...c, lr, lossWeight }, null, 2)}\n`);
 
-  const micro = Math.min(c.microBatch ?? c.batchSize, c.batchSize);
   const loader = new DataLoader(inputs.train, {
     batchSize: c.batchSize,
     transform: inputs.trainTransform,
@@ -122,24 +109,15 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
     numWorkers: c.workers,
     labelDtype: "int64",
   });
-  const optimizer = new SGD(trained.parameters(), {
+  const optimizer = new SGD(distiller.parameters(), {
     lr,
     momentum: c.momentum,
     weightDecay: c.weightDecay,
   });
   const scheduler = new LRScheduler(optimizer.paramGroups, { kind: "step", stepSize: c.lrStep, gamma: c.lrGamma });
-  const prep = (x: Tensor) => (c.channelsLast ? x.channelsLast() : x);
-
-  const lossTerms = (s: StudentOut, t: TeacherOut, labels: Tensor): Record<string, Tensor> => {
-    const terms = align.losses(s, t);
-    if (c.logitWeight > 0 && c.align !== "logits") terms.logits = logitKd(s.logits!, t.logits!, c.kdTemperature).mul(c.logitWeight);
-    if (c.ceWeight > 0) terms.ce = F.crossEntropy(s.logits!, labels).mul(c.ceWeight);
-    return terms;
-  };
-
   const evaluate = async (): Promise<Record<string, number>> => {
     if (!inputs.val) return {};
-    trained.eval();
+    distiller.eval();
     const valLoader = new DataLoader(inputs.val, {
       batchSize: Math.min(c.batchSize, 256),
       transform: inputs.valTransform ?? inputs.trainTransform,
@@ -150,24 +128,27 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
     let n = 0;
     try {
       for await (const b of valLoader.epoch(0)) {
-        sum += tidy(() =>
-          noGrad(() => {
-            const { images, labels, size } = toTensors(b, c.device);
-            const x = prep(images);
-            const terms = lossTerms(studentOut(student, x, needLogits), teacherOut(teacher, x, needLogits), labels);
-            return Object.values(terms).reduce((a, t) => a + t.item(), 0) * size;
-          }),
-        );
+        sum += tidy(() => {
+          const { images, labels, size } = toTensors(b, c.device);
+          const terms = distiller.evalLosses(images, labels);
+          return Object.values(terms).reduce((a, v) => a + v, 0) * size;
+        });
         n += b.shape[0];
       }
     } finally {
       await valLoader.close();
-      trained.train();
+      distiller.train();
     }
     return { val_loss: sum / Math.max(1, n) };
   };
 
   const studentPath = join(runDir, STUDENT_FILE);
+  // The starting point of the validation curve, once per run (not again on resume).
+  let initialValLoss: number | null = null;
+  if (inputs.val && c.valEvery > 0 && !existsSync(join(runDir, CHECKPOINT_FILE))) {
+    initialValLoss = (await evaluate()).val_loss;
+    new RunLog(runDir, { tensorboard: false }).log("distill/initial", { val_loss: initialValLoss });
+  }
   let result: TrainResult;
   try {
     result = await train({
@@ -180,21 +161,7 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
       trainStep: (b) =>
         tidy(() => {
           const { images, labels } = toTensors(b, c.device);
-          const chunks = micro < images.size(0) ? images.split(micro) : [images];
-          const labelChunks = micro < images.size(0) ? labels.split(micro) : [labels];
-          const sums: Record<string, number> = {};
-          optimizer.zeroGrad();
-          chunks.forEach((chunk, i) => {
-            tidy(() => {
-              const x = prep(chunk);
-              const terms = lossTerms(studentOut(student, x, needLogits), teacherOut(teacher, x, needLogits), labelChunks[i]);
-              const total = Object.values(terms).reduce((a, t) => a.add(t));
-              total.div(chunks.length).backward();
-              for (const [k, t] of Object.entries(terms)) sums[k] = (sums[k] ?? 0) + t.item() / chunks.length;
-            });
-          });
-          optimizer.step();
-          return sums;
+          return distiller.step(images, labels, optimizer, c.microBatch);
         }),
       optimizer,
       scheduler,
@@ -214,5 +181,5 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
   } finally {
     await loader.close();
   }
-  return { ...result, runDir, studentPath, student, lossWeight, lr };
+  return { ...result, runDir, studentPath, student, lossWeight, lr, initialValLoss };
 }

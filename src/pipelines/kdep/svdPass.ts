@@ -132,7 +132,7 @@ export async function runSvd(o: SvdInputs): Promise<{ result: SvdResult | null; 
   writeNpy(join(o.out, SVD_FILES.V), toRaw(result.V.float()));
   writeNpy(join(o.out, SVD_FILES.mean), toRaw(result.mean.float()));
   writeNpy(join(o.out, SVD_FILES.sigma), toRaw(result.singularValues.float()));
-  atomicWriteFile(join(o.out, SVD_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+  atomicWriteFile(join(o.out, SVD_FILES.manifest), Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
   rmSync(statePath, { force: true });
   for (const t of kept) t.dispose();
   return { result, manifest, stopped: false };

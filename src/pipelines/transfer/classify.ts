@@ -1,0 +1,175 @@
+// Classification transfer (kdep-method.md §7): a new Linear head on a pre-trained backbone,
+// everything fine-tuned (or a linear probe), evaluated every N epochs; the reported number is
+// the best top-1 over those evaluations, with the final one beside it.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Dataset } from "../../data/datasets/dataset.js";
+import { DataLoader } from "../../data/loader.js";
+import type { TransformStep } from "../../data/transforms/pipeline.js";
+import type { Backbone } from "../../models/backbone.js";
+import { F } from "../../nn/index.js";
+import { LRScheduler, SGD } from "../../optim/index.js";
+import { manualSeed, noGrad, type Tensor, tidy } from "../../tensor/index.js";
+import { toTensors } from "../common/batches.js";
+import type { CheckpointValue } from "../common/checkpoint.js";
+import { train } from "../common/trainLoop.js";
+import type { TransferConfig } from "./classifyConfig.js";
+import { ClassificationMeter } from "./metrics.js";
+
+export interface ClassifyInputs {
+  config: TransferConfig;
+  /** The backbone with its pre-trained weights already loaded (its head is replaced). */
+  backbone: Backbone;
+  numClasses: number;
+  train: Dataset;
+  test: Dataset;
+  trainTransform: TransformStep[];
+  testTransform: TransformStep[];
+  /** Which run of `runs` this is: seeds and the run folder follow it. */
+  run?: number;
+  progress?: "auto" | "bar" | "lines" | "quiet";
+}
+
+export interface ClassifyResult {
+  bestTop1: number;
+  finalTop1: number;
+  finalTop5: number;
+  finalMeanPerClass: number;
+  bestEpoch: number;
+  seconds: number;
+  runDir: string;
+  history: Array<{ epoch: number } & Record<string, number>>;
+}
+
+export async function evaluateClassifier(
+  model: Backbone,
+  data: Dataset,
+  transform: TransformStep[],
+  numClasses: number,
+  o: { batchSize?: number; workers?: number; device?: string } = {},
+) {
+  const loader = new DataLoader(data, {
+    batchSize: o.batchSize ?? 128,
+    transform,
+    numWorkers: o.workers ?? 2,
+    labelDtype: "int64",
+  });
+  const meter = new ClassificationMeter(numClasses);
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    for await (const b of loader.epoch(0)) {
+      tidy(() =>
+        noGrad(() => {
+          const { images, labels } = toTensors(b, o.device);
+          meter.add(model.forward(images), labels);
+        }),
+      );
+    }
+  } finally {
+    await loader.close();
+    model.train(wasTraining);
+  }
+  return meter.result();
+}
+
+export async function runClassification(inputs: ClassifyInputs): Promise<ClassifyResult> {
+  const c = inputs.config;
+  const run = inputs.run ?? 0;
+  const seed = c.seed + run;
+  manualSeed(seed);
+  const model = inputs.backbone;
+  model.preReluFeature = false; // transfer uses the standard network (§2)
+  model.resetClassifier(inputs.numClasses);
+  const probe = c.mode === "linear-probe";
+  if (probe) model.requiresGrad_(false);
+  const params = probe
+    ? model.getModule(headName(model))!.requiresGrad_(true).parameters()
+    : model.parameters();
+
+  const runDir = join(c.out, `run${run}`);
+  mkdirSync(runDir, { recursive: true });
+  writeFileSync(join(runDir, "config.json"), `${JSON.stringify({ ...c, run, seed }, null, 2)}\n`);
+
+  const loader = new DataLoader(inputs.train, {
+    batchSize: c.batchSize,
+    transform: inputs.trainTransform,
+    shuffle: true,
+    seed,
+    dropLast: false,
+    numWorkers: c.workers,
+    labelDtype: "int64",
+  });
+  const optimizer = new SGD(params, { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay });
+  const scheduler = new LRScheduler(optimizer.paramGroups, { kind: "step", stepSize: c.lrStep, gamma: c.lrGamma });
+  const setMode = () => {
+    model.train();
+    if (probe) model.eval(); // a probe keeps the backbone's BN statistics frozen
+  };
+  setMode();
+  let best = { top1: -1, epoch: 0 };
+  let last = { top1: 0, top5: 0, meanPerClass: 0 };
+  try {
+    const result = await train({
+      name: "transfer",
+      runDir,
+      epochs: c.epochs,
+      stepsPerEpoch: loader.batchesPerEpoch,
+      batches: (e, start) => loader.epoch(e, undefined, start),
+      batchSize: (b) => b.shape[0],
+      trainStep: (b) =>
+        tidy(() => {
+          const { images, labels } = toTensors(b, c.device);
+          optimizer.zeroGrad();
+          const loss = F.crossEntropy(model.forward(images), labels);
+          loss.backward();
+          optimizer.step();
+          return { ce: loss.item() };
+        }),
+      optimizer,
+      scheduler,
+      scheduleUnit: "epoch",
+      evalEvery: c.evalEvery,
+      evaluate: async (epoch) => {
+        const r = await evaluateClassifier(model, inputs.test, inputs.testTransform, inputs.numClasses, {
+          workers: c.workers,
+          device: c.device,
+        });
+        setMode();
+        last = r;
+        if (r.top1 > best.top1) best = { top1: r.top1, epoch };
+        return { top1: r.top1, top5: r.top5, mean_per_class: r.meanPerClass, best_top1: best.top1 };
+      },
+      state: () => ({ model: model.stateDict() }) as Record<string, CheckpointValue>,
+      restore: (s) => {
+        model.loadStateDict(s.model as Map<string, Tensor>);
+      },
+      progress: inputs.progress,
+    });
+    // After a resume the best so far comes from the history.
+    for (const h of result.history) {
+      if (typeof h.top1 === "number" && h.top1 > best.top1) best = { top1: h.top1, epoch: h.epoch };
+    }
+    const lastEval = result.history.filter((h) => typeof h.top1 === "number").pop();
+    if (lastEval) last = { top1: lastEval.top1, top5: lastEval.top5, meanPerClass: lastEval.mean_per_class };
+    const out: ClassifyResult = {
+      bestTop1: best.top1,
+      finalTop1: last.top1,
+      finalTop5: last.top5,
+      finalMeanPerClass: last.meanPerClass,
+      bestEpoch: best.epoch,
+      seconds: result.seconds,
+      runDir,
+      history: result.history,
+    };
+    writeFileSync(join(runDir, "result.json"), `${JSON.stringify(out, null, 2)}\n`);
+    return out;
+  } finally {
+    await loader.close();
+  }
+}
+
+function headName(model: Backbone): string {
+  for (const n of ["fc", "classifier"]) if (model.getModule(n)) return n;
+  throw new Error("Linear probe: the model has no fc/classifier head");
+}
