@@ -18,8 +18,9 @@ export function atomicWriteFile(
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   const parts = data instanceof Uint8Array ? [data] : data;
-  let fd = openSync(tmp, "wx", 0o644);
+  let fd = -1;
   try {
+    fd = openSync(tmp, "wx", 0o644);
     for (const part of parts) {
       let off = 0;
       while (off < part.length) off += writeSync(fd, part, off, part.length - off);

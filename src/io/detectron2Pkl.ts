@@ -12,7 +12,8 @@ export function detectron2PklBytes(weights: Map<string, RawTensor>, author = "kd
     }
   }
   const file = new Map<string, unknown>([
-    ["model", weights],
+    // A plain dict: a state dict's OrderedDict attributes mean nothing to Detectron2.
+    ["model", new Map(weights)],
     ["__author__", author],
     ["matching_heuristics", true],
   ]);

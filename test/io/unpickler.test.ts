@@ -150,6 +150,14 @@ describe("unpickler safety and errors", () => {
       () => readPth(good.subarray(0, good.length - 30), "trunc.pth"),
       /trunc\.pth: not a readable zip/,
     );
+    // One flipped byte inside a tensor's data is caught by the entry's CRC-32.
+    const marked = pthBytes({ w: { dtype: "uint8", shape: [8], data: ascii("KDEPDATA") } });
+    const flipped = Buffer.from(marked);
+    flipped[flipped.indexOf("KDEPDATA") + 3] ^= 1;
+    assert.throws(
+      () => readPth(flipped, "flip.pth"),
+      /flip\.pth: zip entry archive\/data\/0 fails its CRC check/,
+    );
     assert.throws(() => readPth(ascii("hello"), "text.pth"), /text\.pth: not a PyTorch checkpoint/);
   });
 

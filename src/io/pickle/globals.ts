@@ -112,7 +112,7 @@ function numpyDType(args: unknown[], env: UnpickleEnv): NumpyDType {
 function asBytes(v: unknown): Uint8Array | null {
   if (v instanceof Uint8Array) return v;
   // Python 2 pickles carry raw data as str; its code points are the bytes.
-  if (typeof v === "string") return Uint8Array.from(v, (c) => c.charCodeAt(0) & 0xff);
+  if (typeof v === "string") return Uint8Array.from(Buffer.from(v, "latin1"));
   return null;
 }
 
