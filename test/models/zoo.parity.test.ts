@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { createModel, listModels } from "../../src/models/index.js";
 import { liveTensors, manualSeed, noGrad, randn, type Tensor } from "../../src/tensor/index.js";
-import { assertClose, TorchRef } from "../helpers/torchRef.js";
+import { TorchRef } from "../helpers/torchRef.js";
 import { assertRel, runWithDicts } from "./refState.js";
 
 const ref = new TorchRef();
