@@ -3,9 +3,9 @@
 import { fromArray, type Tensor } from "../tensor/index.js";
 import { Tensor as TensorClass } from "../tensor/tensor.js";
 import { loadCheckpoint } from "./index.js";
+import { PyFloat, PyOrderedDict, PyTuple, type PyValue } from "./pickle/values.js";
 import { extractStateDict } from "./prefixes.js";
 import { writePth } from "./pth.js";
-import { PyFloat, PyOrderedDict, PyTuple, type PyValue } from "./pickle/values.js";
 import { isRawTensor, type RawTensor } from "./rawTensor.js";
 
 export function toRaw(t: Tensor): RawTensor {
@@ -83,11 +83,15 @@ export function saveStateDict(path: string, sd: Map<string, Tensor>): void {
  * `{model: …}` / `{state_dict: …}` nestings, robustness/KDEP wrappers, safetensors) and
  * returns them with bare torchvision keys, plus a report of what was unwrapped.
  */
-export function loadStateDictFile(path: string, device = "cpu"): { stateDict: Map<string, Tensor>; report: string[] } {
+export function loadStateDictFile(
+  path: string,
+  device = "cpu",
+): { stateDict: Map<string, Tensor>; report: string[] } {
   const { value } = loadCheckpoint(path);
   const { stateDict, report, path: nesting } = extractStateDict(value);
   const out = new Map<string, Tensor>();
   for (const [k, raw] of stateDict) out.set(k, fromRaw(raw, device));
-  if (nesting.length) report.unshift(`read the state dict under ${nesting.map((p) => `["${p}"]`).join("")}`);
+  if (nesting.length)
+    report.unshift(`read the state dict under ${nesting.map((p) => `["${p}"]`).join("")}`);
   return { stateDict: out, report };
 }

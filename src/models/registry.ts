@@ -15,7 +15,7 @@ interface Entry {
 
 const COMMON = ["numClasses", "preReluFeature", "channelsLast"];
 const OPTION_KEYS: Record<Entry["family"], readonly string[]> = {
-  resnet: [...COMMON, "replaceStrideWithDilation", "dilationStyle", "zeroInitResidual"],
+  resnet: [...COMMON, "replaceStrideWithDilation", "dilationStyle", "zeroInitResidual", "width"],
   mobilenet_v2: [...COMMON, "widthMult", "roundNearest", "dropout"],
 };
 

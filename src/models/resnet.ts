@@ -29,6 +29,12 @@ export interface ResNetOptions {
   zeroInitResidual?: boolean;
   /** Keep weights and activations in NHWC memory (oneDNN's preferred layout). */
   channelsLast?: boolean;
+  /**
+   * Channels of the stem and layer1 (torchvision: 64); every layer scales with it. Narrow
+   * networks (e.g. 16) keep the topology and key names for quick experiments such as the demo;
+   * only 64 matches published checkpoints.
+   */
+  width?: number;
 }
 
 type BlockKind = "basic" | "bottleneck";
@@ -146,7 +152,7 @@ export class ResNet extends Module implements BackboneApi {
   readonly featureDim: number;
   readonly featureInfo: readonly FeatureInfo[];
   readonly channelsLast: boolean;
-  #inplanes = 64;
+  #inplanes: number;
   #dilation = 1;
 
   constructor(
@@ -162,28 +168,32 @@ export class ResNet extends Module implements BackboneApi {
       );
     }
     const style = opts.dilationStyle ?? "torchvision";
+    const w = opts.width ?? 64;
+    if (!Number.isInteger(w) || w < 1)
+      throw new Error(`width: expected a positive integer, got ${w}`);
+    this.#inplanes = w;
     const expansion = kind === "basic" ? BasicBlock.expansion : Bottleneck.expansion;
     this.conv1 = this.registerModule(
       "conv1",
-      new Conv2d(3, 64, 7, { stride: 2, padding: 3, bias: false }),
+      new Conv2d(3, w, 7, { stride: 2, padding: 3, bias: false }),
     );
-    this.bn1 = this.registerModule("bn1", new BatchNorm2d(64));
+    this.bn1 = this.registerModule("bn1", new BatchNorm2d(w));
     let outStride = 4;
     const info: FeatureInfo[] = [
-      { name: "stem", channels: 64, stride: 2 },
-      { name: "layer1", channels: 64 * expansion, stride: 4 },
+      { name: "stem", channels: w, stride: 2 },
+      { name: "layer1", channels: w * expansion, stride: 4 },
     ];
     const layers: Sequential[] = [];
     for (let i = 0; i < 4; i++) {
       const dil = i > 0 && dilate[i - 1];
       if (i > 0 && !dil) outStride *= 2;
-      const layer = this.#makeLayer(64 << i, depths[i], i === 0 ? 1 : 2, dil, style);
+      const layer = this.#makeLayer(w << i, depths[i], i === 0 ? 1 : 2, dil, style);
       layers.push(this.registerModule(`layer${i + 1}`, layer));
       if (i > 0)
-        info.push({ name: `layer${i + 1}`, channels: (64 << i) * expansion, stride: outStride });
+        info.push({ name: `layer${i + 1}`, channels: (w << i) * expansion, stride: outStride });
     }
     this.layers = layers as [Sequential, Sequential, Sequential, Sequential];
-    this.featureDim = 512 * expansion;
+    this.featureDim = (w << 3) * expansion;
     this.featureInfo = info;
     const n = opts.numClasses === undefined ? 1000 : (opts.numClasses ?? 0);
     if (n > 0) this.fc = this.registerModule("fc", new Linear(this.featureDim, n));

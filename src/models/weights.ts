@@ -20,7 +20,8 @@ export const TORCHVISION_WEIGHTS: Record<string, string> = {
 };
 
 export function cacheDir(): string {
-  const base = process.env.KDEP_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "kdep");
+  const base =
+    process.env.KDEP_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "kdep");
   mkdirSync(base, { recursive: true });
   return base;
 }
@@ -42,9 +43,15 @@ export function hashPrefixOf(file: string): string | null {
 }
 
 /** Downloads url to dest (via a temp file), checking the SHA-256 prefix when given. */
-export async function download(url: string, dest: string, expectPrefix: string | null, log = (s: string) => process.stderr.write(s)): Promise<void> {
+export async function download(
+  url: string,
+  dest: string,
+  expectPrefix: string | null,
+  log = (s: string) => process.stderr.write(s),
+): Promise<void> {
   const res = await fetch(url, { redirect: "follow" });
-  if (!res.ok || !res.body) throw new Error(`Download of ${url} failed: HTTP ${res.status} ${res.statusText}`);
+  if (!res.ok || !res.body)
+    throw new Error(`Download of ${url} failed: HTTP ${res.status} ${res.statusText}`);
   const total = Number(res.headers.get("content-length") ?? 0);
   const tmp = `${dest}.${process.pid}.part`;
   const fh = await open(tmp, "w");
@@ -58,7 +65,9 @@ export async function download(url: string, dest: string, expectPrefix: string |
       got += chunk.length;
       if (Date.now() - lastReport > 2000) {
         lastReport = Date.now();
-        log(`downloading ${basename(dest)}: ${(got / 2 ** 20).toFixed(1)}${total ? ` / ${(total / 2 ** 20).toFixed(1)}` : ""} MiB\n`);
+        log(
+          `downloading ${basename(dest)}: ${(got / 2 ** 20).toFixed(1)}${total ? ` / ${(total / 2 ** 20).toFixed(1)}` : ""} MiB\n`,
+        );
       }
     }
     await fh.sync();
@@ -68,7 +77,9 @@ export async function download(url: string, dest: string, expectPrefix: string |
   const digest = h.digest("hex");
   if (expectPrefix && !digest.startsWith(expectPrefix)) {
     rmSync(tmp, { force: true });
-    throw new Error(`Checksum mismatch for ${url}: SHA-256 ${digest} does not start with ${expectPrefix}`);
+    throw new Error(
+      `Checksum mismatch for ${url}: SHA-256 ${digest} does not start with ${expectPrefix}`,
+    );
   }
   renameSync(tmp, dest);
 }
@@ -87,7 +98,10 @@ export async function resolveWeights(spec: string): Promise<ResolvedWeights> {
   if (spec.startsWith("torchvision:")) {
     const arch = spec.slice("torchvision:".length);
     const name = TORCHVISION_WEIGHTS[arch];
-    if (!name) throw new Error(`No torchvision weights known for "${arch}"; known: ${Object.keys(TORCHVISION_WEIGHTS).join(", ")}`);
+    if (!name)
+      throw new Error(
+        `No torchvision weights known for "${arch}"; known: ${Object.keys(TORCHVISION_WEIGHTS).join(", ")}`,
+      );
     url = `${torchvisionBaseUrl()}/${name}`;
     file = join(cacheDir(), "weights", name);
   } else if (/^https?:\/\//.test(spec)) {
@@ -96,7 +110,8 @@ export async function resolveWeights(spec: string): Promise<ResolvedWeights> {
     const tag = createHash("sha256").update(spec).digest("hex").slice(0, 12);
     file = join(cacheDir(), "weights", `${tag}-${name}`);
   } else {
-    if (!existsSync(spec) || !statSync(spec).isFile()) throw new Error(`Weights file not found: ${spec}`);
+    if (!existsSync(spec) || !statSync(spec).isFile())
+      throw new Error(`Weights file not found: ${spec}`);
     return { path: spec, hash: (await sha256File(spec)).slice(0, 16), source: spec };
   }
   const expect = hashPrefixOf(basename(new URL(url).pathname));
@@ -106,17 +121,24 @@ export async function resolveWeights(spec: string): Promise<ResolvedWeights> {
   }
   const digest = await sha256File(file);
   if (expect && !digest.startsWith(expect)) {
-    throw new Error(`Cached ${file} is corrupt (SHA-256 ${digest} does not start with ${expect}); delete it to download again`);
+    throw new Error(
+      `Cached ${file} is corrupt (SHA-256 ${digest} does not start with ${expect}); delete it to download again`,
+    );
   }
   return { path: file, hash: digest.slice(0, 16), source: spec };
 }
 
 /** Loads weights from any checkpoint we read into a model; returns the unwrap report. */
-export function loadWeightsInto(model: Module, path: string, opts: { strict?: boolean } = {}): string[] {
+export function loadWeightsInto(
+  model: Module,
+  path: string,
+  opts: { strict?: boolean } = {},
+): string[] {
   const { stateDict, report } = loadStateDictFile(path);
   const r = model.loadStateDict(stateDict, { strict: opts.strict ?? true });
   for (const t of stateDict.values()) t.dispose();
-  if (r.missingKeys.length) report.push(`missing keys left at their initial values: ${r.missingKeys.join(", ")}`);
+  if (r.missingKeys.length)
+    report.push(`missing keys left at their initial values: ${r.missingKeys.join(", ")}`);
   if (r.unexpectedKeys.length) report.push(`ignored keys: ${r.unexpectedKeys.join(", ")}`);
   return report;
 }

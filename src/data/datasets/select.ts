@@ -18,10 +18,13 @@ export function subsetByIndex(ds: Dataset, indices: ArrayLike<number>, name?: st
     const s = spec.source;
     const size = s.width * s.height * s.channels;
     const data = new Uint8Array(n * size);
-    for (let i = 0; i < n; i++) data.set(s.data.subarray(indices[i] * size, (indices[i] + 1) * size), i * size);
+    for (let i = 0; i < n; i++)
+      data.set(s.data.subarray(indices[i] * size, (indices[i] + 1) * size), i * size);
     source = { ...s, data: toShared(data) };
   }
-  const masks = spec.masks ? Array.from({ length: n }, (_, i) => spec.masks![indices[i]]) : undefined;
+  const masks = spec.masks
+    ? Array.from({ length: n }, (_, i) => spec.masks![indices[i]])
+    : undefined;
   return new Dataset({ ...spec, name: name ?? `${spec.name}[subset]`, labels, source, masks });
 }
 
@@ -30,7 +33,8 @@ export function subsetByClasses(ds: Dataset, classes: string[], name?: string): 
   const map = new Map<number, number>();
   classes.forEach((c, i) => {
     const k = ds.classes.indexOf(c);
-    if (k < 0) throw new Error(`${ds.spec.name}: no class "${c}" (classes: ${ds.classes.join(", ")})`);
+    if (k < 0)
+      throw new Error(`${ds.spec.name}: no class "${c}" (classes: ${ds.classes.join(", ")})`);
     map.set(k, i);
   });
   const idx: number[] = [];
@@ -46,7 +50,12 @@ export function subsetByClasses(ds: Dataset, classes: string[], name?: string): 
  * A class-balanced random subset: `perClass` samples of each class (all of a class that
  * has fewer), drawn with a seeded generator, kept in dataset order.
  */
-export function balancedSubset(ds: Dataset, perClass: number, seed: number, name?: string): Dataset {
+export function balancedSubset(
+  ds: Dataset,
+  perClass: number,
+  seed: number,
+  name?: string,
+): Dataset {
   const byClass: number[][] = ds.classes.map(() => []);
   ds.spec.labels.forEach((l, i) => {
     if (l >= 0) byClass[l].push(i);

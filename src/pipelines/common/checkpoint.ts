@@ -1,8 +1,7 @@
 // Training checkpoints: one .pth (written atomically) holding the pipeline's state, the
 // optimiser in torch.optim's layout, the schedule, the RNG state and the loop position.
-import { readPth } from "../../io/pth.js";
+import { readPth, writePth } from "../../io/pth.js";
 import { fromPy, type TensorTree, toPy } from "../../io/tensors.js";
-import { writePth } from "../../io/pth.js";
 import type { SGDState } from "../../optim/index.js";
 import type { Tensor } from "../../tensor/index.js";
 

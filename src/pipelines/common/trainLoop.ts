@@ -101,15 +101,29 @@ export async function train<B>(spec: TrainSpec<B>): Promise<TrainResult> {
   try {
     while (loop.epoch < spec.epochs && !stop.requested) {
       const epoch = loop.epoch;
-      progress.start({ epoch: epoch + 1, epochs: spec.epochs, step: loop.step, steps: spec.stepsPerEpoch, imgPerSec: 0, loss: 0 });
+      progress.start({
+        epoch: epoch + 1,
+        epochs: spec.epochs,
+        step: loop.step,
+        steps: spec.stepsPerEpoch,
+        imgPerSec: 0,
+        loss: 0,
+      });
       let seen = 0;
       const t0 = Date.now();
       const sums: Record<string, number> = {};
       let count = 0;
       for await (const batch of spec.batches(epoch, loop.step)) {
-        const losses = spec.trainStep(batch, { epoch, step: loop.step, globalStep: loop.globalStep });
+        const losses = spec.trainStep(batch, {
+          epoch,
+          step: loop.step,
+          globalStep: loop.globalStep,
+        });
         for (const [k, v] of Object.entries(losses)) {
-          if (!Number.isFinite(v)) throw new Error(`${spec.name}: loss "${k}" became ${v} at epoch ${epoch + 1}, step ${loop.step}`);
+          if (!Number.isFinite(v))
+            throw new Error(
+              `${spec.name}: loss "${k}" became ${v} at epoch ${epoch + 1}, step ${loop.step}`,
+            );
           sums[k] = (sums[k] ?? 0) + v;
         }
         count++;
@@ -120,13 +134,29 @@ export async function train<B>(spec: TrainSpec<B>): Promise<TrainResult> {
         if (spec.scheduleUnit === "iter") spec.scheduler.step();
         const total = Object.values(losses).reduce((a, b) => a + b, 0);
         const ips = seen / Math.max(1e-3, (Date.now() - t0) / 1000);
-        progress.update({ epoch: epoch + 1, epochs: spec.epochs, step: loop.step, steps: spec.stepsPerEpoch, imgPerSec: ips, loss: total });
+        progress.update({
+          epoch: epoch + 1,
+          epochs: spec.epochs,
+          step: loop.step,
+          steps: spec.stepsPerEpoch,
+          imgPerSec: ips,
+          loss: total,
+        });
         if (loop.globalStep % 10 === 0) {
-          log.log(`${spec.name}/train_step`, { ...losses, lr: spec.optimizer.paramGroups[0].lr, epoch: epoch + 1 }, loop.globalStep);
+          log.log(
+            `${spec.name}/train_step`,
+            { ...losses, lr: spec.optimizer.paramGroups[0].lr, epoch: epoch + 1 },
+            loop.globalStep,
+          );
         }
-        if (spec.stopAfterSteps !== undefined && stepsThisRun >= spec.stopAfterSteps) stop.request("stopAfterSteps");
+        if (spec.stopAfterSteps !== undefined && stepsThisRun >= spec.stopAfterSteps)
+          stop.request("stopAfterSteps");
         if (stop.requested) break;
-        if (spec.checkpointEvery && loop.step % spec.checkpointEvery === 0 && loop.step < spec.stepsPerEpoch) {
+        if (
+          spec.checkpointEvery &&
+          loop.step % spec.checkpointEvery === 0 &&
+          loop.step < spec.stepsPerEpoch
+        ) {
           loop.seconds = (Date.now() - started) / 1000;
           save();
         }
@@ -134,7 +164,9 @@ export async function train<B>(spec: TrainSpec<B>): Promise<TrainResult> {
       progress.stop();
       if (stop.requested && loop.step < spec.stepsPerEpoch) break;
       // Epoch complete.
-      const means = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / Math.max(1, count)]));
+      const means = Object.fromEntries(
+        Object.entries(sums).map(([k, v]) => [k, v / Math.max(1, count)]),
+      );
       loop.epoch++;
       loop.step = 0;
       if (spec.scheduleUnit === "epoch") spec.scheduler.step();
@@ -145,7 +177,13 @@ export async function train<B>(spec: TrainSpec<B>): Promise<TrainResult> {
         lastEval = evalOut;
       }
       loop.seconds = (Date.now() - started) / 1000;
-      const row = { epoch: loop.epoch, ...means, ...evalOut, seconds: loop.seconds, lr: spec.optimizer.paramGroups[0].lr };
+      const row = {
+        epoch: loop.epoch,
+        ...means,
+        ...evalOut,
+        seconds: loop.seconds,
+        lr: spec.optimizer.paramGroups[0].lr,
+      };
       history.push(row);
       log.log(`${spec.name}/epoch`, row, loop.epoch);
       save();
@@ -161,5 +199,11 @@ export async function train<B>(spec: TrainSpec<B>): Promise<TrainResult> {
     stop.dispose();
     log.close();
   }
-  return { epochsDone: loop.epoch, stopped: stop.requested, seconds: loop.seconds, lastEval, history };
+  return {
+    epochsDone: loop.epoch,
+    stopped: stop.requested,
+    seconds: loop.seconds,
+    lastEval,
+    history,
+  };
 }

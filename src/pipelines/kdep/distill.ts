@@ -3,12 +3,12 @@
 // student's pooled pre-ReLU feature. The student alone is exported after every epoch.
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DataLoader } from "../../data/loader.js";
 import type { Dataset } from "../../data/datasets/dataset.js";
+import { DataLoader } from "../../data/loader.js";
 import type { TransformStep } from "../../data/transforms/pipeline.js";
 import { saveStateDict } from "../../io/tensors.js";
-import { createModel } from "../../models/registry.js";
 import type { Backbone } from "../../models/backbone.js";
+import { createModel } from "../../models/registry.js";
 import { LRScheduler, SGD } from "../../optim/index.js";
 import { manualSeed, type Tensor, tidy } from "../../tensor/index.js";
 import { toTensors } from "../common/batches.js";
@@ -20,11 +20,11 @@ import {
   IdentityAlignment,
   LinearAlignment,
   LogitAlignment,
-  type SvdBasis,
   SvdAlignment,
+  type SvdBasis,
 } from "./alignment.js";
-import { Distiller } from "./distiller.js";
 import { type DistillConfig, defaultLossWeight, defaultLr } from "./distillConfig.js";
+import { Distiller } from "./distiller.js";
 
 export interface DistillInputs {
   config: DistillConfig;
@@ -54,11 +54,17 @@ export interface DistillResult extends TrainResult {
 
 export const STUDENT_FILE = "student.pth";
 
-function buildAlignment(c: DistillConfig, inputs: DistillInputs, student: Backbone, w: number): Alignment {
+function buildAlignment(
+  c: DistillConfig,
+  inputs: DistillInputs,
+  student: Backbone,
+  w: number,
+): Alignment {
   const ptsOpts = c.pts ? { temperature: c.ptsTemperature, power: c.ptsPower } : null;
   switch (c.align) {
     case "svd":
-      if (!inputs.svd) throw new Error('align "svd" needs the SVD of the teacher: run `kdep svd` first');
+      if (!inputs.svd)
+        throw new Error('align "svd" needs the SVD of the teacher: run `kdep svd` first');
       return new SvdAlignment(inputs.svd, student.featureDim, w, ptsOpts);
     case "linear":
       return new LinearAlignment(student.featureDim, inputs.teacher.featureDim, w, ptsOpts);
@@ -85,7 +91,10 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
   // The student carries a head only when a loss reads its logits (the final method does not).
   const student =
     inputs.student ??
-    createModel(c.student, { numClasses: needLogits ? teacher.numClasses : 0, preReluFeature: true });
+    createModel(c.student, {
+      numClasses: needLogits ? teacher.numClasses : 0,
+      preReluFeature: true,
+    });
   student.preReluFeature = true;
   const align = buildAlignment(c, inputs, student, lossWeight);
   const distiller = new Distiller(teacher, student, align, {
@@ -98,7 +107,10 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
 
   const runDir = c.out;
   mkdirSync(runDir, { recursive: true });
-  writeFileSync(join(runDir, "config.json"), `${JSON.stringify({ ...c, lr, lossWeight }, null, 2)}\n`);
+  writeFileSync(
+    join(runDir, "config.json"),
+    `${JSON.stringify({ ...c, lr, lossWeight }, null, 2)}\n`,
+  );
 
   const loader = new DataLoader(inputs.train, {
     batchSize: c.batchSize,
@@ -114,7 +126,11 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
     momentum: c.momentum,
     weightDecay: c.weightDecay,
   });
-  const scheduler = new LRScheduler(optimizer.paramGroups, { kind: "step", stepSize: c.lrStep, gamma: c.lrGamma });
+  const scheduler = new LRScheduler(optimizer.paramGroups, {
+    kind: "step",
+    stepSize: c.lrStep,
+    gamma: c.lrGamma,
+  });
   const evaluate = async (): Promise<Record<string, number>> => {
     if (!inputs.val) return {};
     distiller.eval();
@@ -168,7 +184,11 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
       scheduleUnit: "epoch",
       evaluate,
       evalEvery: c.valEvery,
-      state: () => ({ model: student.stateDict(), align: align.stateDict() }) as Record<string, CheckpointValue>,
+      state: () =>
+        ({ model: student.stateDict(), align: align.stateDict() }) as Record<
+          string,
+          CheckpointValue
+        >,
       restore: (s) => {
         student.loadStateDict(s.model as Map<string, Tensor>);
         align.loadStateDict(s.align as Map<string, Tensor>);

@@ -56,7 +56,11 @@ export function defaultLossWeight(teacherWeights: string | undefined): number {
 }
 
 /** Validates a config, naming every bad field. */
-export function parseConfig<S extends z.ZodType>(schema: S, raw: unknown, where: string): z.infer<S> {
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  raw: unknown,
+  where: string,
+): z.infer<S> {
   const r = schema.safeParse(raw);
   if (!r.success) {
     const lines = r.error.issues.map((i) => `  ${i.path.join(".") || "(config)"}: ${i.message}`);

@@ -25,7 +25,8 @@ export class Distiller extends Module {
     super();
     this.registerModule("student", student);
     this.registerModule("align", align);
-    this.needLogits = align.method === "logits" || (opts.logitWeight ?? 0) > 0 || (opts.ceWeight ?? 0) > 0;
+    this.needLogits =
+      align.method === "logits" || (opts.logitWeight ?? 0) > 0 || (opts.ceWeight ?? 0) > 0;
     teacher.preReluFeature = true;
     student.preReluFeature = true;
     teacher.eval().requiresGrad_(false);
@@ -68,7 +69,12 @@ export class Distiller extends Module {
    * One optimiser step on a batch; with `microBatch` smaller than the batch, gradients of
    * the chunks are accumulated (each chunk's loss divided by the chunk count).
    */
-  step(images: Tensor, labels: Tensor, optimizer: SGD, microBatch?: number): Record<string, number> {
+  step(
+    images: Tensor,
+    labels: Tensor,
+    optimizer: SGD,
+    microBatch?: number,
+  ): Record<string, number> {
     return tidy(() => {
       const n = images.size(0);
       const split = microBatch !== undefined && microBatch < n;
@@ -81,7 +87,8 @@ export class Distiller extends Module {
           const terms = this.losses(x, ys[i]);
           const total = Object.values(terms).reduce((a, t) => a.add(t));
           total.div(xs.length).backward();
-          for (const [k, t] of Object.entries(terms)) sums[k] = (sums[k] ?? 0) + t.item() / xs.length;
+          for (const [k, t] of Object.entries(terms))
+            sums[k] = (sums[k] ?? 0) + t.item() / xs.length;
         });
       });
       optimizer.step();
@@ -92,7 +99,11 @@ export class Distiller extends Module {
   /** Mean named losses of a batch without grad (validation). */
   evalLosses(images: Tensor, labels: Tensor): Record<string, number> {
     return tidy(() =>
-      noGrad(() => Object.fromEntries(Object.entries(this.losses(images, labels)).map(([k, t]) => [k, t.item()]))),
+      noGrad(() =>
+        Object.fromEntries(
+          Object.entries(this.losses(images, labels)).map(([k, t]) => [k, t.item()]),
+        ),
+      ),
     );
   }
 }

@@ -49,9 +49,16 @@ export interface SvdInputs {
 }
 
 const STATE = "svd_state.pth";
-export const SVD_FILES = { V: "V.npy", mean: "mean.npy", sigma: "singular_values.npy", manifest: "svd.json" };
+export const SVD_FILES = {
+  V: "V.npy",
+  mean: "mean.npy",
+  sigma: "singular_values.npy",
+  manifest: "svd.json",
+};
 
-export async function runSvd(o: SvdInputs): Promise<{ result: SvdResult | null; manifest: SvdManifest; stopped: boolean }> {
+export async function runSvd(
+  o: SvdInputs,
+): Promise<{ result: SvdResult | null; manifest: SvdManifest; stopped: boolean }> {
   const teacher = o.teacher;
   teacher.preReluFeature = true;
   teacher.eval().requiresGrad_(false);
@@ -83,7 +90,13 @@ export async function runSvd(o: SvdInputs): Promise<{ result: SvdResult | null; 
     const features = o.exact && kept.length ? tidy(() => cat(kept)) : undefined;
     writePth(
       statePath,
-      toPy({ sum: moments.sum, scatter: moments.scatter, count: moments.count, next_batch: next, features }),
+      toPy({
+        sum: moments.sum,
+        scatter: moments.scatter,
+        count: moments.count,
+        next_batch: next,
+        features,
+      }),
     );
     features?.dispose();
   };
@@ -132,14 +145,19 @@ export async function runSvd(o: SvdInputs): Promise<{ result: SvdResult | null; 
   writeNpy(join(o.out, SVD_FILES.V), toRaw(result.V.float()));
   writeNpy(join(o.out, SVD_FILES.mean), toRaw(result.mean.float()));
   writeNpy(join(o.out, SVD_FILES.sigma), toRaw(result.singularValues.float()));
-  atomicWriteFile(join(o.out, SVD_FILES.manifest), Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
+  atomicWriteFile(
+    join(o.out, SVD_FILES.manifest),
+    Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`),
+  );
   rmSync(statePath, { force: true });
   for (const t of kept) t.dispose();
   return { result, manifest, stopped: false };
 }
 
 function manifestOf(o: SvdInputs, count: number, seed: number): SvdManifest {
-  const last = [...o.transform].reverse().find((s) => s.op === "randomResizedCrop" || s.op === "centerCrop");
+  const last = [...o.transform]
+    .reverse()
+    .find((s) => s.op === "randomResizedCrop" || s.op === "centerCrop");
   return {
     format: "kdep-svd/1",
     teacher: o.teacherId,
@@ -157,9 +175,13 @@ function manifestOf(o: SvdInputs, count: number, seed: number): SvdManifest {
  * Reads an SVD folder and checks it belongs to `teacherId` — the reference code silently
  * used another teacher's statistics; we refuse.
  */
-export function loadSvd(dir: string, teacherId: string): { V: Tensor; mean: Tensor; singularValues: Tensor; manifest: SvdManifest } {
+export function loadSvd(
+  dir: string,
+  teacherId: string,
+): { V: Tensor; mean: Tensor; singularValues: Tensor; manifest: SvdManifest } {
   const mpath = join(dir, SVD_FILES.manifest);
-  if (!existsSync(mpath)) throw new Error(`No ${SVD_FILES.manifest} in ${dir}: is it a folder written by \`kdep svd\`?`);
+  if (!existsSync(mpath))
+    throw new Error(`No ${SVD_FILES.manifest} in ${dir}: is it a folder written by \`kdep svd\`?`);
   const manifest = JSON.parse(readFileSync(mpath, "utf8")) as SvdManifest;
   if (manifest.teacher !== teacherId) {
     throw new Error(
@@ -171,7 +193,9 @@ export function loadSvd(dir: string, teacherId: string): { V: Tensor; mean: Tens
   const singularValues = fromRaw(readNpy(join(dir, SVD_FILES.sigma)));
   const dim = manifest.featureDim;
   if (V.shape[0] !== dim || V.shape[1] !== dim || mean.numel !== dim) {
-    throw new Error(`${dir}: V is [${V.shape}] and mean has ${mean.numel} entries; expected ${dim}×${dim} and ${dim}`);
+    throw new Error(
+      `${dir}: V is [${V.shape}] and mean has ${mean.numel} entries; expected ${dim}×${dim} and ${dim}`,
+    );
   }
   return { V, mean, singularValues, manifest };
 }

@@ -101,7 +101,11 @@ export async function runClassification(inputs: ClassifyInputs): Promise<Classif
     labelDtype: "int64",
   });
   const optimizer = new SGD(params, { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay });
-  const scheduler = new LRScheduler(optimizer.paramGroups, { kind: "step", stepSize: c.lrStep, gamma: c.lrGamma });
+  const scheduler = new LRScheduler(optimizer.paramGroups, {
+    kind: "step",
+    stepSize: c.lrStep,
+    gamma: c.lrGamma,
+  });
   const setMode = () => {
     model.train();
     if (probe) model.eval(); // a probe keeps the backbone's BN statistics frozen
@@ -131,10 +135,16 @@ export async function runClassification(inputs: ClassifyInputs): Promise<Classif
       scheduleUnit: "epoch",
       evalEvery: c.evalEvery,
       evaluate: async (epoch) => {
-        const r = await evaluateClassifier(model, inputs.test, inputs.testTransform, inputs.numClasses, {
-          workers: c.workers,
-          device: c.device,
-        });
+        const r = await evaluateClassifier(
+          model,
+          inputs.test,
+          inputs.testTransform,
+          inputs.numClasses,
+          {
+            workers: c.workers,
+            device: c.device,
+          },
+        );
         setMode();
         last = r;
         if (r.top1 > best.top1) best = { top1: r.top1, epoch };
@@ -151,7 +161,8 @@ export async function runClassification(inputs: ClassifyInputs): Promise<Classif
       if (typeof h.top1 === "number" && h.top1 > best.top1) best = { top1: h.top1, epoch: h.epoch };
     }
     const lastEval = result.history.filter((h) => typeof h.top1 === "number").pop();
-    if (lastEval) last = { top1: lastEval.top1, top5: lastEval.top5, meanPerClass: lastEval.mean_per_class };
+    if (lastEval)
+      last = { top1: lastEval.top1, top5: lastEval.top5, meanPerClass: lastEval.mean_per_class };
     const out: ClassifyResult = {
       bestTop1: best.top1,
       finalTop1: last.top1,

@@ -1,7 +1,14 @@
 // `kdep transfer cls` configuration: kdep-method.md §7's protocol as defaults.
 import { z } from "zod";
 
-export const DATASETS = ["cifar100", "dtd", "caltech256", "cub200", "imagefolder", "fashion-mnist"] as const;
+export const DATASETS = [
+  "cifar100",
+  "dtd",
+  "caltech256",
+  "cub200",
+  "imagefolder",
+  "fashion-mnist",
+] as const;
 
 export const TransferConfigSchema = z
   .object({
