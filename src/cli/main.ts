@@ -2,8 +2,11 @@
 // kdep command line: one sub-command per pipeline stage. Each command lives in
 // ./commands/<name>.ts and registers itself here.
 import { Command } from "commander";
+import { registerDemo } from "./commands/demo.js";
 import { registerInfo } from "./commands/info.js";
+import { registerKdep } from "./commands/kdep.js";
 import { registerSubset } from "./commands/subset.js";
+import { registerTransfer } from "./commands/transfer.js";
 
 const program = new Command();
 program
@@ -12,8 +15,11 @@ program
   .showHelpAfterError()
   .configureOutput({ outputError: (s, write) => write(`error: ${s.replace(/^error: /, "")}`) });
 
+registerDemo(program);
 registerInfo(program);
+registerKdep(program);
 registerSubset(program);
+registerTransfer(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const msg = e instanceof Error ? e.message : String(e);
