@@ -96,6 +96,7 @@ export function barChart(o: BarChartOptions): string {
   const fmt = o.format ?? defaultFormat(bars);
 
   // Slots along x: one per group (grouped) or one per bar.
+  // Labels may repeat across bars (two "Supervised" rows), so ungrouped slots go by index.
   const groups = grouped ? [...new Set(bars.map((b) => b.group ?? ""))] : bars.map((b) => b.label);
   const series = grouped ? [...new Set(bars.map((b) => b.label))] : [];
   const color = (b: Bar): string =>
@@ -142,8 +143,8 @@ export function barChart(o: BarChartOptions): string {
 
   const perGroup = grouped ? series.length : 1;
   const barW = Math.min(grouped ? 44 : 72, (slotW * (grouped ? 0.84 : 0.62)) / perGroup);
-  for (const b of bars) {
-    const slot = groups.indexOf(grouped ? (b.group ?? "") : b.label);
+  bars.forEach((b, i) => {
+    const slot = grouped ? groups.indexOf(b.group ?? "") : i;
     const k = grouped ? series.indexOf(b.label) : 0;
     const cx = f.left + slotW * (slot + 0.5) + (k - (perGroup - 1) / 2) * barW;
     const x0 = cx - barW / 2 + (grouped ? 1 : 0);
@@ -151,7 +152,7 @@ export function barChart(o: BarChartOptions): string {
     const top = y(b.value);
     const stroke = grouped && b.highlight ? ` stroke="${INK}" stroke-width="2"` : "";
     parts.push(
-      `<rect x="${r(x0)}" y="${r(Math.min(top, base))}" width="${r(w)}" height="${r(Math.abs(base - top))}" fill="${color(b)}"${stroke}><title>${esc(`${b.group ? `${b.group} · ` : ""}${b.label}: ${fmt(b.value)}`)}</title></rect>`,
+      `<rect x="${r(x0)}" y="${r(Math.min(top, base))}" width="${r(w)}" height="${r(Math.abs(base - top))}" fill="${color(b)}"${stroke}><title>${esc(`${b.group ? `${b.group} · ` : ""}${b.label.replace(/\n/g, " · ")}: ${fmt(b.value)}`)}</title></rect>`,
     );
     let labelY = top;
     const e = b.error ?? 0;
@@ -167,7 +168,7 @@ export function barChart(o: BarChartOptions): string {
     const s = fmt(b.value);
     const size = grouped ? 10 : 12;
     const bold = b.highlight ? "bold" : "normal";
-    if (textWidth(s, size) <= barW + 6) {
+    if (textWidth(s, size) <= (grouped ? barW + 6 : slotW * 0.95)) {
       parts.push(text(cx, labelY - 5, s, { size, anchor: "middle", weight: bold }));
     } else {
       // Too narrow for horizontal text: stand the value up above the bar.
@@ -175,7 +176,7 @@ export function barChart(o: BarChartOptions): string {
         text(cx + size * 0.35, labelY - 4, s, { size, anchor: "start", weight: bold, rotate: -90 }),
       );
     }
-  }
+  });
 
   parts.push(`<path d="M${r(f.left)} ${r(base)}H${r(f.right)}" stroke="${INK}" stroke-width="1"/>`);
   labelLines.forEach((lines, i) => {

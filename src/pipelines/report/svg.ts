@@ -62,8 +62,15 @@ export function text(
   return `<text ${attrs.join(" ")}>${esc(s)}</text>`;
 }
 
-/** Splits a label into at most `maxLines` lines of about `maxWidth` px (last line may run over). */
+/** Splits a label (at "\\n", then at spaces) into at most `maxLines` lines of about `maxWidth` px (last line may run over). */
 export function wrapLabel(s: string, maxWidth: number, size: number, maxLines = 3): string[] {
+  if (s.includes("\n")) {
+    // Explicit breaks win; each part is wrapped on its own.
+    return s
+      .split("\n")
+      .flatMap((part) => wrapLabel(part, maxWidth, size, maxLines))
+      .slice(0, maxLines);
+  }
   const words = s.split(/\s+/).filter((w) => w.length > 0);
   const lines: string[] = [];
   let cur = "";
