@@ -109,7 +109,7 @@ export function linearTicks(
   const nhi = fixed.hi ? hi : Math.ceil(hi / step - 1e-9) * step;
   const ticks: number[] = [];
   for (let t = Math.ceil(nlo / step - 1e-9) * step; t <= nhi + step * 1e-6; t += step) {
-    ticks.push(Math.round(t / step) * step);
+    ticks.push(Math.round(t / step) * step + 0); // + 0 turns -0 into 0
   }
   return { lo: nlo, hi: nhi, ticks };
 }
