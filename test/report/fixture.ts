@@ -17,7 +17,14 @@ const m = (
   mean: number,
   spread: number,
   curve?: MethodResult["curve"],
-): MethodResult => ({ id, label, data, pretrainSeconds, downstream: { runs, mean, spread }, curve });
+): MethodResult => ({
+  id,
+  label,
+  data,
+  pretrainSeconds,
+  downstream: { runs, mean, spread },
+  curve,
+});
 
 const epochs = [1, 2, 3, 4, 5, 6];
 const decay = (a: number, b: number) => epochs.map((e) => a * Math.exp(-e / 3) + b);

@@ -10,7 +10,10 @@ export function assertWellFormedXml(xml: string): void {
   for (let m = re.exec(xml); m; m = re.exec(xml)) {
     const between = xml.slice(last, m.index);
     assert.ok(!between.includes("<"), `stray "<" or malformed tag near: ${between.slice(0, 80)}`);
-    assert.ok(!/&(?!(amp|lt|gt|quot|#\d+);)/.test(between), `unescaped & in: ${between.slice(0, 80)}`);
+    assert.ok(
+      !/&(?!(amp|lt|gt|quot|#\d+);)/.test(between),
+      `unescaped & in: ${between.slice(0, 80)}`,
+    );
     last = re.lastIndex;
     const [, close, name, , selfClose] = m;
     if (close) {

@@ -80,14 +80,18 @@ export function suiteMarkdown(s: SuiteSummary, o: SuiteOptions = {}): string {
   const cols = [...s.datasets, MEAN_OF_DATASETS];
   // Bold the best mean in each column, as the paper does.
   const best = new Map(
-    cols.map((d) => [d, Math.max(...s.students.map((st) => cellOf(s, st, d)?.mean ?? -Infinity))]),
+    cols.map((d) => {
+      const means = s.students.map((st) => cellOf(s, st, d)?.mean ?? Number.NaN);
+      return [d, Math.max(...means.filter(Number.isFinite))];
+    }),
   );
   const rows = s.students.map((st) => [
     mdCell(st),
     ...cols.map((d) => {
       const c = cellOf(s, st, d);
       if (!c || !Number.isFinite(c.mean)) return "—";
-      const txt = fmtMeanSpread(c.mean, c.spread);
+      // One run has no spread to show; "± 0.00" would claim a certainty nobody measured.
+      const txt = c.runs.length >= 2 ? fmtMeanSpread(c.mean, c.spread) : fmtNum(c.mean);
       return s.students.length > 1 && c.mean === best.get(d) ? `**${txt}**` : txt;
     }),
   ]);
