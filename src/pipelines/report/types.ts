@@ -1,12 +1,23 @@
-// Placeholder until the report branch lands (same shape).
+// Input types of the report writers. The caller (the demo, `kdep transfer suite`) computes
+// every number; the report only formats and draws them.
+
+export type SpreadKind = "std" | "half-range";
+
 export interface MethodResult {
+  /** "kdep", "random", "sup10", "sup100", "logitkd", "linear" */
   id: string;
+  /** "KDEP (SVD + PTS)", "Random init", ... */
   label: string;
+  /** Fraction of the upstream data used for pre-training: "10%", "100%", "—". */
   data: string;
+  /** 0 for random init. */
   pretrainSeconds: number;
+  /** Downstream top-1 % per seed, their mean and ± spread (kind in `setup.spreadKind`). */
   downstream: { runs: number[]; mean: number; spread: number };
+  /** Pre-training curves, one value per epoch. */
   curve?: { epoch: number[]; trainLoss: number[]; valLoss?: number[]; lossName: string };
 }
+
 export interface DemoReport {
   title: string;
   createdAt: string;
@@ -25,11 +36,20 @@ export interface DemoReport {
     teacher: { arch: string; width: number; accuracy: number; seconds: number; cached: boolean };
     student: { arch: string; width: number };
     seeds: number[];
-    spreadKind: "std" | "half-range";
+    spreadKind: SpreadKind;
     epochs: Record<string, number>;
   };
   methods: MethodResult[];
+  /** Honest sentences computed by the caller; printed verbatim. */
   findings: string[];
   totalSeconds: number;
+  /** Where each run's metrics.jsonl lives; linked relative to the report folder. */
   runsDir: string;
+}
+
+/** One (student, dataset) cell of `kdep transfer suite`: top-1 % of each run. */
+export interface SuiteRow {
+  student: string;
+  dataset: string;
+  runs: number[];
 }
