@@ -26,8 +26,14 @@ export function resolveConfig<S extends z.ZodType>(
   configPath?: string,
 ): z.infer<S> {
   const file = configPath ? loadConfigFile(configPath) : {};
-  const given = Object.fromEntries(Object.entries(flags).filter(([k, v]) => v !== undefined && k !== "config"));
-  return parseConfig(schema, { ...file, ...given }, configPath ? `${configPath} and the flags` : "the flags");
+  const given = Object.fromEntries(
+    Object.entries(flags).filter(([k, v]) => v !== undefined && k !== "config"),
+  );
+  return parseConfig(
+    schema,
+    { ...file, ...given },
+    configPath ? `${configPath} and the flags` : "the flags",
+  );
 }
 
 export const num = (v: string): number => {

@@ -43,11 +43,24 @@ describe("classification transfer", () => {
       const backbone = createModel("resnet18", { numClasses: 0, width: 8 });
       if (weights) loadWeightsInto(backbone, weights, { strict: false });
       const config = TransferConfigSchema.parse({
-        epochs: 12, batchSize: 20, lr: 0.01, lrStep: 9, evalEvery: 6, workers: 0, out: join(out, name), imageSize: 32,
+        epochs: 12,
+        batchSize: 20,
+        lr: 0.01,
+        lrStep: 9,
+        evalEvery: 6,
+        workers: 0,
+        out: join(out, name),
+        imageSize: 32,
       });
       const r = await runClassification({
-        config, backbone, numClasses: 4, train: labelled, test: downTest,
-        trainTransform: TRAIN_32, testTransform: TEST_32, progress: "quiet",
+        config,
+        backbone,
+        numClasses: 4,
+        train: labelled,
+        test: downTest,
+        trainTransform: TRAIN_32,
+        testTransform: TEST_32,
+        progress: "quiet",
       });
       assert.equal(r.history.length, 12);
       assert.ok(r.bestTop1 >= r.finalTop1);
@@ -80,9 +93,12 @@ describe("classification transfer", () => {
           const w = 40 + Math.floor(rand() * 20);
           const data = Buffer.alloc(w * w * 3);
           for (let p = 0; p < w * w; p++) {
-            for (let k = 0; k < 3; k++) data[p * 3 + k] = Math.max(0, Math.min(255, rgb[k] + (rand() - 0.5) * 80));
+            for (let k = 0; k < 3; k++)
+              data[p * 3 + k] = Math.max(0, Math.min(255, rgb[k] + (rand() - 0.5) * 80));
           }
-          await sharp(data, { raw: { width: w, height: w, channels: 3 } }).jpeg({ quality: 90 }).toFile(join(dir, `${i}.jpg`));
+          await sharp(data, { raw: { width: w, height: w, channels: 3 } })
+            .jpeg({ quality: 90 })
+            .toFile(join(dir, `${i}.jpg`));
         }
       }
     }
@@ -90,12 +106,26 @@ describe("classification transfer", () => {
     assert.equal(data.numClasses, 3);
     assert.deepEqual([data.train.length, data.test.length], [48, 30]);
     const config = TransferConfigSchema.parse({
-      dataset: "imagefolder", epochs: 8, batchSize: 16, lr: 0.01, evalEvery: 4, workers: 1, imageSize: 32, resize: 36, out: join(root, "run"),
+      dataset: "imagefolder",
+      epochs: 8,
+      batchSize: 16,
+      lr: 0.01,
+      evalEvery: 4,
+      workers: 1,
+      imageSize: 32,
+      resize: 36,
+      out: join(root, "run"),
     });
     const t = transferTransforms(config, data.mean, data.std);
     const r = await runClassification({
-      config, backbone: createModel("resnet18", { numClasses: 0, width: 8 }), numClasses: 3,
-      train: data.train, test: data.test, trainTransform: t.train, testTransform: t.test, progress: "quiet",
+      config,
+      backbone: createModel("resnet18", { numClasses: 0, width: 8 }),
+      numClasses: 3,
+      train: data.train,
+      test: data.test,
+      trainTransform: t.train,
+      testTransform: t.test,
+      progress: "quiet",
     });
     assert.ok(r.finalTop1 >= 90, `top-1 ${r.finalTop1}% on an easy 3-class task`);
   });

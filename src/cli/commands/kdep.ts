@@ -4,13 +4,18 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { imageFolder } from "../../data/datasets/imageFolder.js";
-import { IMAGENET_MEAN, IMAGENET_STD, kdepTrainTransform, type TransformStep } from "../../data/transforms/pipeline.js";
+import {
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  kdepTrainTransform,
+  type TransformStep,
+} from "../../data/transforms/pipeline.js";
 import { createModel } from "../../models/registry.js";
 import { loadWeightsInto, resolveWeights } from "../../models/weights.js";
+import { CHECKPOINT_FILE } from "../../pipelines/common/trainLoop.js";
 import { runDistill } from "../../pipelines/kdep/distill.js";
 import { DistillConfigSchema } from "../../pipelines/kdep/distillConfig.js";
 import { loadSvd, runSvd } from "../../pipelines/kdep/svdPass.js";
-import { CHECKPOINT_FILE } from "../../pipelines/common/trainLoop.js";
 import { manualSeed } from "../../tensor/index.js";
 import { int, num, resolveConfig } from "../config.js";
 
@@ -28,11 +33,14 @@ export async function loadTeacher(arch: string, weights: string | undefined, see
   manualSeed(seed);
   const model = createModel(arch, { preReluFeature: true });
   if (!weights) {
-    process.stderr.write(`warning: no --teacher-weights; using a randomly initialised ${arch} (seed ${seed})\n`);
+    process.stderr.write(
+      `warning: no --teacher-weights; using a randomly initialised ${arch} (seed ${seed})\n`,
+    );
     return { model, id: `${arch}@random-seed${seed}` };
   }
   const w = await resolveWeights(weights);
-  for (const line of loadWeightsInto(model, w.path, { strict: false })) process.stderr.write(`teacher: ${line}\n`);
+  for (const line of loadWeightsInto(model, w.path, { strict: false }))
+    process.stderr.write(`teacher: ${line}\n`);
   return { model, id: `${arch}@${w.hash}` };
 }
 
@@ -40,16 +48,26 @@ async function trainFolder(data: string) {
   const root = existsSync(join(data, "train")) ? join(data, "train") : data;
   const train = await imageFolder(root);
   const valDir = join(data, "val");
-  const val = existsSync(valDir) ? await imageFolder(valDir, { classes: train.classes }) : undefined;
+  const val = existsSync(valDir)
+    ? await imageFolder(valDir, { classes: train.classes })
+    : undefined;
   return { train, val };
 }
 
 export function registerKdep(program: Command): void {
   program
     .command("svd")
-    .description("one pass of the teacher over the data with the training augmentation → V, μ, σ (kdep-method.md §3)")
-    .requiredOption("--data <dir>", "ImageFolder root (its train/ is used when present), e.g. the 10% subset")
-    .requiredOption("--out <dir>", "output folder for V.npy, mean.npy, singular_values.npy, svd.json")
+    .description(
+      "one pass of the teacher over the data with the training augmentation → V, μ, σ (kdep-method.md §3)",
+    )
+    .requiredOption(
+      "--data <dir>",
+      "ImageFolder root (its train/ is used when present), e.g. the 10% subset",
+    )
+    .requiredOption(
+      "--out <dir>",
+      "output folder for V.npy, mean.npy, singular_values.npy, svd.json",
+    )
     .option("--teacher <arch>", "teacher architecture", "resnet50")
     .option("--teacher-weights <spec>", "file, URL or torchvision:<arch>")
     .option("--image-size <n>", "input size", int, 224)
@@ -77,7 +95,9 @@ export function registerKdep(program: Command): void {
 
   program
     .command("distill")
-    .description("distil the teacher's SVD-aligned, PTS-scaled feature into a student (kdep-method.md §5)")
+    .description(
+      "distil the teacher's SVD-aligned, PTS-scaled feature into a student (kdep-method.md §5)",
+    )
     .option("--config <file>", "JSON or YAML config; flags override it")
     .option("--data <dir>", "ImageFolder root with train/ (and val/)")
     .option("--svd <dir>", "folder written by `kdep svd` for this teacher")
@@ -111,11 +131,14 @@ export function registerKdep(program: Command): void {
       const c = resolveConfig(DistillConfigSchema, flags, o.config);
       const hasCheckpoint = existsSync(join(c.out, CHECKPOINT_FILE));
       if (hasCheckpoint && !resume) {
-        throw new Error(`${c.out} already holds a checkpoint: pass --resume to continue it, or choose another --out`);
+        throw new Error(
+          `${c.out} already holds a checkpoint: pass --resume to continue it, or choose another --out`,
+        );
       }
       if (!c.data) throw new Error("distill needs --data (an ImageFolder root with train/)");
       const teacher = await loadTeacher(c.teacher, c.teacherWeights, c.seed);
-      const svd = c.align === "svd" ? loadSvd(c.svd ?? join(c.out, "..", "svd"), teacher.id) : undefined;
+      const svd =
+        c.align === "svd" ? loadSvd(c.svd ?? join(c.out, "..", "svd"), teacher.id) : undefined;
       const { train, val } = await trainFolder(c.data);
       const r = await runDistill({
         config: c,

@@ -1,15 +1,33 @@
 // `kdep transfer cls`: fine-tune (or linear-probe) a pre-trained backbone on a classification
 // dataset with kdep-method.md §7's protocol; `--runs N` repeats it with seeds.
+
+import { existsSync } from "node:fs";
+import { basename, join } from "node:path";
 import type { Command } from "commander";
 import { createModel } from "../../models/registry.js";
 import { loadWeightsInto, resolveWeights } from "../../models/weights.js";
+import { writeSuiteTable } from "../../pipelines/report/suiteTable.js";
+import type { SuiteRow } from "../../pipelines/report/types.js";
 import { runClassification } from "../../pipelines/transfer/classify.js";
 import { DATASETS, TransferConfigSchema } from "../../pipelines/transfer/classifyConfig.js";
 import { transferData, transferTransforms } from "../../pipelines/transfer/datasets.js";
 import { int, num, resolveConfig } from "../config.js";
 
+/** Where each suite dataset lives under --data-root (the names the archives unpack to). */
+const SUITE: Array<{ dataset: "cifar100" | "dtd" | "caltech256" | "cub200"; dirs: string[] }> = [
+  {
+    dataset: "cifar100",
+    dirs: ["cifar-100-python", "cifar-100-python.tar.gz", "cifar-100-binary", "cifar100"],
+  },
+  { dataset: "dtd", dirs: ["dtd"] },
+  { dataset: "caltech256", dirs: ["256_ObjectCategories", "caltech256"] },
+  { dataset: "cub200", dirs: ["CUB_200_2011", "cub200"] },
+];
+
 export function registerTransfer(program: Command): void {
-  const transfer = program.command("transfer").description("transfer a pre-trained backbone to downstream tasks");
+  const transfer = program
+    .command("transfer")
+    .description("transfer a pre-trained backbone to downstream tasks");
   transfer
     .command("cls")
     .description("classification transfer (kdep-method.md §7)")
@@ -17,7 +35,10 @@ export function registerTransfer(program: Command): void {
     .option("--dataset <name>", DATASETS.join(" | "))
     .option("--data <path>", "dataset root (CIFAR-100: the .tar.gz or its folder)")
     .option("--backbone <arch>", "registry architecture (resnet18)")
-    .option("--weights <spec>", "student.pth, torchvision/robustness checkpoint, URL or torchvision:<arch>; none = random init")
+    .option(
+      "--weights <spec>",
+      "student.pth, torchvision/robustness checkpoint, URL or torchvision:<arch>; none = random init",
+    )
     .option("--mode <mode>", "finetune | linear-probe")
     .option("--epochs <n>", "(150)", int)
     .option("--batch-size <n>", "(64)", int)
@@ -42,7 +63,8 @@ export function registerTransfer(program: Command): void {
         const backbone = createModel(c.backbone, { numClasses: 0 });
         if (c.weights) {
           const w = await resolveWeights(c.weights);
-          for (const line of loadWeightsInto(backbone, w.path, { strict: false })) process.stderr.write(`weights: ${line}\n`);
+          for (const line of loadWeightsInto(backbone, w.path, { strict: false }))
+            process.stderr.write(`weights: ${line}\n`);
         }
         const r = await runClassification({
           config: c,
@@ -61,6 +83,85 @@ export function registerTransfer(program: Command): void {
       }
       const best = results.map((r) => r.bestTop1);
       const mean = best.reduce((a, b) => a + b, 0) / best.length;
-      console.log(`${c.dataset}: best top-1 ${mean.toFixed(2)} over ${best.length} run(s) [${best.map((b) => b.toFixed(2)).join(", ")}]`);
+      console.log(
+        `${c.dataset}: best top-1 ${mean.toFixed(2)} over ${best.length} run(s) [${best.map((b) => b.toFixed(2)).join(", ")}]`,
+      );
+    });
+
+  transfer
+    .command("suite")
+    .description(
+      "CIFAR-100, DTD, Caltech-256 and CUB-200 for one or more students → Figure-1 table (md, csv, json, png)",
+    )
+    .requiredOption("--students <list>", "comma-separated checkpoints (name=path to label them)")
+    .requiredOption(
+      "--data-root <dir>",
+      "folder holding cifar-100-python, dtd, 256_ObjectCategories, CUB_200_2011",
+    )
+    .option(
+      "--datasets <list>",
+      "subset of cifar100,dtd,caltech256,cub200",
+      "cifar100,dtd,caltech256,cub200",
+    )
+    .option("--backbone <arch>", "architecture of the students", "resnet18")
+    .option("--runs <n>", "runs per dataset (the paper: 2)", int, 2)
+    .option("--epochs <n>", "(150)", int)
+    .option("--lr <lr>", "(0.001)", num)
+    .option("--workers <n>", "(2)", int)
+    .option("--out <dir>", "suite folder", "runs/suite")
+    .action(async (o) => {
+      const students = String(o.students)
+        .split(",")
+        .map((s: string) => {
+          const [name, path] = s.includes("=")
+            ? s.split("=")
+            : [basename(s).replace(/\.[^.]+$/, ""), s];
+          return { name, path };
+        });
+      const wanted = String(o.datasets).split(",");
+      const rows: SuiteRow[] = [];
+      for (const st of students) {
+        const w = await resolveWeights(st.path);
+        for (const entry of SUITE.filter((e) => wanted.includes(e.dataset))) {
+          const dir = entry.dirs.map((d) => join(o.dataRoot, d)).find((p) => existsSync(p));
+          if (!dir)
+            throw new Error(
+              `${entry.dataset}: none of ${entry.dirs.join(", ")} under ${o.dataRoot}`,
+            );
+          const c = TransferConfigSchema.parse({
+            backbone: o.backbone,
+            weights: w.path,
+            dataset: entry.dataset,
+            data: dir,
+            runs: o.runs,
+            ...(o.epochs ? { epochs: o.epochs } : {}),
+            ...(o.lr ? { lr: o.lr } : {}),
+            ...(o.workers !== undefined ? { workers: o.workers } : {}),
+            out: join(o.out, st.name, entry.dataset),
+          });
+          const data = await transferData(c.dataset, dir);
+          const t = transferTransforms(c, data.mean, data.std);
+          const accs: number[] = [];
+          for (let run = 0; run < c.runs; run++) {
+            const backbone = createModel(c.backbone, { numClasses: 0 });
+            loadWeightsInto(backbone, w.path, { strict: false });
+            const r = await runClassification({
+              config: c,
+              backbone,
+              numClasses: data.numClasses,
+              train: data.train,
+              test: data.test,
+              trainTransform: t.train,
+              testTransform: t.test,
+              run,
+            });
+            accs.push(r.bestTop1);
+          }
+          rows.push({ student: st.name, dataset: entry.dataset, runs: accs });
+          console.log(`${st.name} · ${entry.dataset}: ${accs.map((a) => a.toFixed(2)).join(", ")}`);
+        }
+      }
+      const files = await writeSuiteTable(o.out, rows);
+      console.log(`Suite table: ${files.md} (csv, json, png beside it)`);
     });
 }

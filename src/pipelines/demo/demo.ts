@@ -7,10 +7,10 @@ import { join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
 import { fashionMnist } from "../../data/datasets/idx.js";
 import { balancedSubset, subsetByClasses } from "../../data/datasets/select.js";
-import { native } from "../../native/binding.js";
 import type { Backbone } from "../../models/backbone.js";
 import { createModel } from "../../models/registry.js";
 import { loadWeightsInto } from "../../models/weights.js";
+import { native } from "../../native/binding.js";
 import { getNumThreads } from "../../tensor/index.js";
 import { runDistill } from "../kdep/distill.js";
 import { DistillConfigSchema } from "../kdep/distillConfig.js";
@@ -21,8 +21,8 @@ import { runClassification } from "../transfer/classify.js";
 import { TransferConfigSchema } from "../transfer/classifyConfig.js";
 import { findings } from "./findings.js";
 import {
-  DOWNSTREAM,
   type DemoSettings,
+  DOWNSTREAM,
   FULL,
   pretrainTransform,
   QUICK,
@@ -50,13 +50,22 @@ interface Pretrained {
   curve?: MethodResult["curve"];
 }
 
-const curveOf = (history: Array<Record<string, number>>, lossName: string, initialVal?: number | null): MethodResult["curve"] => {
+const curveOf = (
+  history: Array<Record<string, number>>,
+  lossName: string,
+  initialVal?: number | null,
+): MethodResult["curve"] => {
   const epoch = history.map((h) => h.epoch);
   const trainLoss = history.map((h) => h[lossName] ?? Number.NaN);
   const val = history.map((h) => h.val_loss ?? Number.NaN);
   const hasVal = val.some((v) => Number.isFinite(v));
   if (hasVal && initialVal != null) {
-    return { epoch: [0, ...epoch], trainLoss: [Number.NaN, ...trainLoss], valLoss: [initialVal, ...val], lossName };
+    return {
+      epoch: [0, ...epoch],
+      trainLoss: [Number.NaN, ...trainLoss],
+      valLoss: [initialVal, ...val],
+      lossName,
+    };
   }
   return { epoch, trainLoss, lossName, ...(hasVal ? { valLoss: val } : {}) };
 };
@@ -74,7 +83,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   const train = await fashionMnist(dir, "train");
   const test = await fashionMnist(dir, "test");
   let upstream = subsetByClasses(train, UPSTREAM, "fashion-mnist upstream");
-  if (s.upstreamPerClass) upstream = balancedSubset(upstream, s.upstreamPerClass, 0, "fashion-mnist upstream");
+  if (s.upstreamPerClass)
+    upstream = balancedSubset(upstream, s.upstreamPerClass, 0, "fashion-mnist upstream");
   const upstreamTest = subsetByClasses(test, UPSTREAM, "fashion-mnist upstream test");
   const subset = balancedSubset(
     upstream,
@@ -86,12 +96,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   let downTest = subsetByClasses(test, DOWNSTREAM, "fashion-mnist downstream test");
   if (s.transfer.testPerClass) downTest = balancedSubset(downTest, s.transfer.testPerClass, 0);
   const size = s.imageSize;
-  const student = (numClasses: number) => createModel(s.student.arch, { numClasses, width: s.width });
+  const student = (numClasses: number) =>
+    createModel(s.student.arch, { numClasses, width: s.width });
 
-  log(`demo (${s.mode}): upstream ${upstream.length} images of ${UPSTREAM.length} classes, subset ${subset.length}; downstream ${DOWNSTREAM.length} classes, ${s.transfer.perClass} labels each`);
+  log(
+    `demo (${s.mode}): upstream ${upstream.length} images of ${UPSTREAM.length} classes, subset ${subset.length}; downstream ${DOWNSTREAM.length} classes, ${s.transfer.perClass} labels each`,
+  );
   log("1/4 teacher");
   const teacher = await demoTeacher(s, upstream, upstreamTest, progress);
-  log(`teacher ${teacher.id}: upstream test top-1 ${teacher.accuracy.toFixed(2)}%${teacher.cached ? " (cached)" : ""}`);
+  log(
+    `teacher ${teacher.id}: upstream test top-1 ${teacher.accuracy.toFixed(2)}%${teacher.cached ? " (cached)" : ""}`,
+  );
 
   log("2/4 SVD of the teacher's features on the 10% subset");
   const t0 = Date.now();
@@ -109,7 +124,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   if (!svd.result) throw new Error("SVD pass stopped early");
 
   log("3/4 pre-training the students");
-  const pre: Pretrained[] = [{ id: "random", label: "Random init", data: "—", seconds: 0, weights: null }];
+  const pre: Pretrained[] = [
+    { id: "random", label: "Random init", data: "—", seconds: 0, weights: null },
+  ];
   const distillVariant = async (id: string, label: string, align: "svd" | "logits" | "linear") => {
     const config = DistillConfigSchema.parse({
       teacher: s.teacher.arch,
@@ -138,10 +155,23 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     });
     const seconds = r.seconds + (align === "svd" ? svdSeconds : 0);
     const lossName = align === "logits" ? "logits" : "feature";
-    pre.push({ id, label, data: "10%", seconds, weights: r.studentPath, curve: curveOf(r.history, lossName, r.initialValLoss) });
+    pre.push({
+      id,
+      label,
+      data: "10%",
+      seconds,
+      weights: r.studentPath,
+      curve: curveOf(r.history, lossName, r.initialValLoss),
+    });
     log(`${label}: ${seconds.toFixed(0)} s`);
   };
-  const supervised = async (id: string, label: string, data: Dataset, cfg: DemoSettings["sup10"], share: string) => {
+  const supervised = async (
+    id: string,
+    label: string,
+    data: Dataset,
+    cfg: DemoSettings["sup10"],
+    share: string,
+  ) => {
     const r = await runSupervised({
       model: student(UPSTREAM.length),
       train: data,
@@ -155,7 +185,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
       workers: 0,
       progress,
     });
-    pre.push({ id, label, data: share, seconds: r.seconds, weights: r.weightsPath, curve: curveOf(r.history, "ce") });
+    pre.push({
+      id,
+      label,
+      data: share,
+      seconds: r.seconds,
+      weights: r.weightsPath,
+      curve: curveOf(r.history, "ce"),
+    });
     log(`${label}: ${r.seconds.toFixed(0)} s`);
   };
   await distillVariant("kdep", "KDEP (SVD + PTS)", "svd");
@@ -169,7 +206,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   for (const p of pre) {
     const accs: number[] = [];
     for (const seed of seeds) {
-      const labelled = balancedSubset(downPool, s.transfer.perClass, 100 + seed, `downstream ${s.transfer.perClass}/class`);
+      const labelled = balancedSubset(
+        downPool,
+        s.transfer.perClass,
+        100 + seed,
+        `downstream ${s.transfer.perClass}/class`,
+      );
       const backbone: Backbone = student(0);
       if (p.weights) loadWeightsInto(backbone, p.weights, { strict: false });
       const config = TransferConfigSchema.parse({
@@ -199,8 +241,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
       accs.push(r.finalTop1);
     }
     const mean = accs.reduce((a, b) => a + b, 0) / accs.length;
-    const std = Math.sqrt(accs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, accs.length - 1));
-    methods.push({ id: p.id, label: p.label, data: p.data, pretrainSeconds: p.seconds, downstream: { runs: accs, mean, spread: std }, curve: p.curve });
+    const std = Math.sqrt(
+      accs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, accs.length - 1),
+    );
+    methods.push({
+      id: p.id,
+      label: p.label,
+      data: p.data,
+      pretrainSeconds: p.seconds,
+      downstream: { runs: accs, mean, spread: std },
+      curve: p.curve,
+    });
     log(`${p.label} (${p.data}): downstream top-1 ${accs.map((a) => a.toFixed(2)).join(", ")}`);
   }
 
@@ -208,7 +259,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     title: "KDEP in miniature: Fashion-MNIST",
     createdAt: new Date().toISOString(),
     mode: s.mode,
-    machine: { cores: availableParallelism(), threads: getNumThreads(), libtorch: native.version().libtorch ?? "system libtorch", node: process.version },
+    machine: {
+      cores: availableParallelism(),
+      threads: getNumThreads(),
+      libtorch: native.version().libtorch ?? "system libtorch",
+      node: process.version,
+    },
     setup: {
       dataset: "Fashion-MNIST (dataset-fashion-mnist)",
       upstreamClasses: UPSTREAM,
@@ -219,7 +275,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
       downstreamTrainPerClass: s.transfer.perClass,
       downstreamTestImages: downTest.length,
       imageSize: size,
-      teacher: { arch: s.teacher.arch, width: s.width, accuracy: teacher.accuracy, seconds: teacher.seconds, cached: teacher.cached },
+      teacher: {
+        arch: s.teacher.arch,
+        width: s.width,
+        accuracy: teacher.accuracy,
+        seconds: teacher.seconds,
+        cached: teacher.cached,
+      },
       student: { arch: s.student.arch, width: s.width },
       seeds,
       spreadKind: "std",

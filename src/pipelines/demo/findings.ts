@@ -18,7 +18,10 @@ export function findings(methods: MethodResult[]): string[] {
         : d > 0
           ? `KDEP is ahead of ${name} by ${d.toFixed(2)} points, within the seed spread (${noise.toFixed(2)}): not a clear win`
           : `KDEP does not beat ${name}: ${(-d).toFixed(2)} points behind (seed spread ${noise.toFixed(2)})`;
-    const time = m.pretrainSeconds > 0 ? `; pre-training took ${kdep.pretrainSeconds.toFixed(0)} s for KDEP vs ${m.pretrainSeconds.toFixed(0)} s` : "";
+    const time =
+      m.pretrainSeconds > 0
+        ? `; pre-training took ${kdep.pretrainSeconds.toFixed(0)} s for KDEP vs ${m.pretrainSeconds.toFixed(0)} s`
+        : "";
     out.push(`${verdict}${time}.`);
   }
   return out;

@@ -20,7 +20,14 @@ export interface DemoSettings {
   distill: { epochs: number; batchSize: number; lr: number };
   sup10: { epochs: number; batchSize: number; lr: number };
   sup100: { epochs: number; batchSize: number; lr: number };
-  transfer: { perClass: number; testPerClass: number | null; epochs: number; batchSize: number; lr: number; evalEvery: number };
+  transfer: {
+    perClass: number;
+    testPerClass: number | null;
+    epochs: number;
+    batchSize: number;
+    lr: number;
+    evalEvery: number;
+  };
   seeds: number[];
 }
 
@@ -35,7 +42,14 @@ export const FULL: DemoSettings = {
   distill: { epochs: 20, batchSize: 128, lr: 0.1 },
   sup10: { epochs: 20, batchSize: 128, lr: 0.1 },
   sup100: { epochs: 2, batchSize: 128, lr: 0.1 },
-  transfer: { perClass: 20, testPerClass: null, epochs: 40, batchSize: 32, lr: 0.01, evalEvery: 10 },
+  transfer: {
+    perClass: 20,
+    testPerClass: null,
+    epochs: 40,
+    batchSize: 32,
+    lr: 0.01,
+    evalEvery: 10,
+  },
   seeds: [0, 1],
 };
 

@@ -30,7 +30,9 @@ interface Meta {
 
 function datasetDigest(ds: Dataset): string {
   const h = createHash("sha256");
-  h.update(Buffer.from(ds.spec.labels.buffer, ds.spec.labels.byteOffset, ds.spec.labels.byteLength));
+  h.update(
+    Buffer.from(ds.spec.labels.buffer, ds.spec.labels.byteOffset, ds.spec.labels.byteLength),
+  );
   if (ds.spec.source.kind === "pixels") h.update(ds.spec.source.data);
   else h.update(ds.spec.source.paths.join("\n"));
   return h.digest("hex");
@@ -43,22 +45,42 @@ export async function demoTeacher(
   progress: "auto" | "bar" | "lines" | "quiet",
 ): Promise<TeacherInfo> {
   const key = createHash("sha256")
-    .update(JSON.stringify({ v: 1, teacher: s.teacher, width: s.width, size: s.imageSize, classes: upstream.classes }))
+    .update(
+      JSON.stringify({
+        v: 1,
+        teacher: s.teacher,
+        width: s.width,
+        size: s.imageSize,
+        classes: upstream.classes,
+      }),
+    )
     .update(datasetDigest(upstream))
     .digest("hex")
     .slice(0, 16);
   const dir = join(cacheDir(), "demo-teachers", key);
   const weights = join(dir, "teacher.pth");
   const metaPath = join(dir, "teacher.json");
-  const model = createModel(s.teacher.arch, { numClasses: upstream.classes.length, width: s.width });
+  const model = createModel(s.teacher.arch, {
+    numClasses: upstream.classes.length,
+    width: s.width,
+  });
   if (existsSync(weights) && existsSync(metaPath)) {
     const meta = JSON.parse(readFileSync(metaPath, "utf8")) as Meta;
     const digest = await sha256File(weights);
     if (digest === meta.sha256) {
       loadWeightsInto(model, weights);
-      return { model, id: `${s.teacher.arch}@${digest.slice(0, 16)}`, accuracy: meta.accuracy, seconds: meta.seconds, cached: true, path: weights };
+      return {
+        model,
+        id: `${s.teacher.arch}@${digest.slice(0, 16)}`,
+        accuracy: meta.accuracy,
+        seconds: meta.seconds,
+        cached: true,
+        path: weights,
+      };
     }
-    process.stderr.write(`demo: cached teacher ${weights} does not match its hash; training it again\n`);
+    process.stderr.write(
+      `demo: cached teacher ${weights} does not match its hash; training it again\n`,
+    );
   }
   rmSync(join(dir, "run"), { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -83,5 +105,12 @@ export async function demoTeacher(
   copyFileSync(`${weights}.tmp`, weights);
   rmSync(`${weights}.tmp`);
   atomicWriteFile(metaPath, Buffer.from(`${JSON.stringify(meta, null, 2)}\n`));
-  return { model, id: `${s.teacher.arch}@${digest.slice(0, 16)}`, accuracy: meta.accuracy, seconds: meta.seconds, cached: false, path: weights };
+  return {
+    model,
+    id: `${s.teacher.arch}@${digest.slice(0, 16)}`,
+    accuracy: meta.accuracy,
+    seconds: meta.seconds,
+    cached: false,
+    path: weights,
+  };
 }

@@ -48,11 +48,16 @@ export async function runSupervised(o: SupervisedInputs): Promise<SupervisedResu
   model.preReluFeature = false;
   model.train();
   if (model.numClasses !== o.train.classes.length) {
-    throw new Error(`The model has ${model.numClasses} outputs but ${o.train.spec.name} has ${o.train.classes.length} classes`);
+    throw new Error(
+      `The model has ${model.numClasses} outputs but ${o.train.spec.name} has ${o.train.classes.length} classes`,
+    );
   }
   mkdirSync(o.out, { recursive: true });
   const { model: _m, train: _t, val: _v, ...plain } = o;
-  writeFileSync(join(o.out, "config.json"), `${JSON.stringify({ ...plain, trainImages: o.train.length }, null, 2)}\n`);
+  writeFileSync(
+    join(o.out, "config.json"),
+    `${JSON.stringify({ ...plain, trainImages: o.train.length }, null, 2)}\n`,
+  );
   const loader = new DataLoader(o.train, {
     batchSize: o.batchSize,
     transform: o.trainTransform,
@@ -67,7 +72,11 @@ export async function runSupervised(o: SupervisedInputs): Promise<SupervisedResu
     momentum: o.momentum ?? 0.9,
     weightDecay: o.weightDecay ?? 5e-4,
   });
-  const schedule = o.schedule ?? { kind: "multistep", milestones: [Math.max(1, Math.round((o.epochs * 2) / 3))], gamma: 0.1 };
+  const schedule = o.schedule ?? {
+    kind: "multistep",
+    milestones: [Math.max(1, Math.round((o.epochs * 2) / 3))],
+    gamma: 0.1,
+  };
   const scheduler = new LRScheduler(optimizer.paramGroups, schedule);
   const weightsPath = join(o.out, WEIGHTS_FILE);
   let valTop1: number | null = null;
@@ -94,9 +103,15 @@ export async function runSupervised(o: SupervisedInputs): Promise<SupervisedResu
       evalEvery: o.val ? (o.evalEvery ?? o.epochs) : 0,
       evaluate: async (): Promise<Record<string, number>> => {
         if (!o.val) return {};
-        const r = await evaluateClassifier(model, o.val, o.valTransform ?? o.trainTransform, model.numClasses, {
-          workers: o.workers ?? 1,
-        });
+        const r = await evaluateClassifier(
+          model,
+          o.val,
+          o.valTransform ?? o.trainTransform,
+          model.numClasses,
+          {
+            workers: o.workers ?? 1,
+          },
+        );
         valTop1 = r.top1;
         return { top1: r.top1 };
       },

@@ -6,9 +6,9 @@ import { cifar100 } from "../../data/datasets/cifar100.js";
 import { cub200 } from "../../data/datasets/cub200.js";
 import type { Dataset } from "../../data/datasets/dataset.js";
 import { dtd } from "../../data/datasets/dtd.js";
+import { isDir } from "../../data/datasets/files.js";
 import { fashionMnist } from "../../data/datasets/idx.js";
 import { imageFolder } from "../../data/datasets/imageFolder.js";
-import { isDir } from "../../data/datasets/files.js";
 import { CIFAR100_MEAN, CIFAR100_STD, type TransformStep } from "../../data/transforms/pipeline.js";
 import type { TransferConfig } from "./classifyConfig.js";
 
@@ -22,7 +22,10 @@ export interface TransferData {
 
 const NONE = { mean: [0, 0, 0], std: [1, 1, 1] };
 
-export async function transferData(kind: TransferConfig["dataset"], root: string): Promise<TransferData> {
+export async function transferData(
+  kind: TransferConfig["dataset"],
+  root: string,
+): Promise<TransferData> {
   let train: Dataset;
   let test: Dataset;
   let norm = NONE;
@@ -48,7 +51,9 @@ export async function transferData(kind: TransferConfig["dataset"], root: string
       const hasSplits = (await isDir(join(root, "train"))) && (await isDir(join(root, "test")));
       const testDir = hasSplits ? "test" : "val";
       if (!(await isDir(join(root, "train"))) || !(await isDir(join(root, testDir)))) {
-        throw new Error(`ImageFolder transfer needs ${root}/train and ${root}/test (or ${root}/val)`);
+        throw new Error(
+          `ImageFolder transfer needs ${root}/train and ${root}/test (or ${root}/val)`,
+        );
       }
       train = await imageFolder(join(root, "train"));
       test = await imageFolder(join(root, testDir), { classes: train.classes });
@@ -56,13 +61,19 @@ export async function transferData(kind: TransferConfig["dataset"], root: string
     }
   }
   if (train.classes.length !== test.classes.length) {
-    throw new Error(`${kind}: train has ${train.classes.length} classes but test ${test.classes.length}`);
+    throw new Error(
+      `${kind}: train has ${train.classes.length} classes but test ${test.classes.length}`,
+    );
   }
   return { train, test, numClasses: train.classes.length, ...norm };
 }
 
 /** §7: RandomResizedCrop(size) + flip for training; Resize(resize) → CenterCrop(size) for test. */
-export function transferTransforms(c: Pick<TransferConfig, "imageSize" | "resize">, mean: number[], std: number[]) {
+export function transferTransforms(
+  c: Pick<TransferConfig, "imageSize" | "resize">,
+  mean: number[],
+  std: number[],
+) {
   const trainT: TransformStep[] = [
     { op: "randomResizedCrop", size: c.imageSize },
     { op: "hflip", p: 0.5 },
