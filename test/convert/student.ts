@@ -38,7 +38,7 @@ export function makeStudent(arch: string, dir: string, numClasses = 10): Student
   const path = join(dir, `${arch}-student.pth`);
   saveStateDict(path, sd);
   const tensors = new Map([...sd].map(([k, t]) => [k, toRaw(t)]));
-  for (const [k, t] of sd) if (t.dtype === "float32") t.dispose();
+  for (const t of sd.values()) if (t.dtype === "float32") t.dispose();
   model.dispose();
   return { path, tensors };
 }

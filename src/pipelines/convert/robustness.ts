@@ -21,7 +21,7 @@ export const IMAGENET_STD = [0.229, 0.224, 0.225];
 function channelVector(values: number[]): RawTensor {
   const data = new Uint8Array(values.length * 4);
   const view = new DataView(data.buffer);
-  values.forEach((v, i) => view.setFloat32(i * 4, v, true));
+  for (const [i, v] of values.entries()) view.setFloat32(i * 4, v, true);
   return { dtype: "float32", shape: [values.length, 1, 1], data };
 }
 
