@@ -12,9 +12,21 @@ import {
 /** At most this many renames are listed; the rest are counted. */
 const SHOW_RENAMES = 8;
 
+/** "fc.weight, fc.bias and 20 num_batches_tracked buffers" rather than 22 names. */
+function describeDropped(keys: string[]): string {
+  const counters = keys.filter((k) => k.endsWith("num_batches_tracked"));
+  const named = keys.filter((k) => !k.endsWith("num_batches_tracked"));
+  const shown =
+    named.length > SHOW_RENAMES
+      ? [...named.slice(0, SHOW_RENAMES), `${named.length - SHOW_RENAMES} more keys`]
+      : named;
+  if (counters.length) shown.push(`${counters.length} num_batches_tracked buffers`);
+  return shown.join(", ");
+}
+
 export function describeConversion(r: ConvertResult, input: string, output: string): string[] {
   const lines = [`read ${input} (${r.arch})`];
-  for (const u of r.unwrapped) lines.push(`  unwrapped: ${u}`);
+  for (const u of r.unwrapped) lines.push(`  ${u}`);
   if (r.renamed.length) {
     lines.push(`  renamed ${r.renamed.length} keys:`);
     for (const { from, to } of r.renamed.slice(0, SHOW_RENAMES)) lines.push(`    ${from} → ${to}`);
@@ -22,7 +34,7 @@ export function describeConversion(r: ConvertResult, input: string, output: stri
       lines.push(`    … and ${r.renamed.length - SHOW_RENAMES} more`);
     }
   }
-  if (r.dropped.length) lines.push(`  dropped ${r.dropped.length} keys: ${r.dropped.join(", ")}`);
+  if (r.dropped.length) lines.push(`  left out ${describeDropped(r.dropped)}`);
   for (const n of r.notes) lines.push(`  ${n}`);
   lines.push(`wrote ${output} (${r.format}, ${r.tensors} tensors)`);
   return lines;
