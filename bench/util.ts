@@ -32,7 +32,7 @@ export function runReference(name: string, args: string[] = []): Record<string, 
 export interface Row {
   name: string;
   /** "s" rows compare seconds per call (lower is better); "rate" rows compare items/s. */
-  unit: "s" | "rate";
+  unit: "s" | "rate" | "MiB";
   ours: number;
   torch: number;
   target?: number;
@@ -48,10 +48,10 @@ const fmt = (v: number, unit: Row["unit"]) =>
 /** Prints a Markdown table; ratio > 1 means kdep is faster. */
 export function printTable(title: string, rows: Row[]): void {
   console.log(`\n## ${title}\n`);
-  console.log("| benchmark | kdep | PyTorch | ratio (PyTorch time / kdep time) | target |");
+  console.log("| benchmark | kdep | PyTorch | ratio (> 1: kdep better) | target |");
   console.log("|---|---|---|---|---|");
   for (const r of rows) {
-    const ratio = r.unit === "s" ? r.torch / r.ours : r.ours / r.torch;
+    const ratio = r.unit === "rate" ? r.ours / r.torch : r.torch / r.ours;
     const target = r.target === undefined ? "" : `≥ ${r.target}${ratio >= r.target ? " ✓" : " ✗"}`;
     console.log(
       `| ${r.name} | ${fmt(r.ours, r.unit)} | ${fmt(r.torch, r.unit)} | ${ratio.toFixed(3)} | ${target} |`,

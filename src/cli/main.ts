@@ -2,6 +2,7 @@
 // kdep command line: one sub-command per pipeline stage. Each command lives in
 // ./commands/<name>.ts and registers itself here.
 import { Command } from "commander";
+import { registerConvert } from "./commands/convert.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerInfo } from "./commands/info.js";
 import { registerKdep } from "./commands/kdep.js";
@@ -15,6 +16,7 @@ program
   .showHelpAfterError()
   .configureOutput({ outputError: (s, write) => write(`error: ${s.replace(/^error: /, "")}`) });
 
+registerConvert(program);
 registerDemo(program);
 registerInfo(program);
 registerKdep(program);

@@ -1,6 +1,8 @@
 // Module: parameters, buffers and children in registration order, with PyTorch's dotted
 // state-dict names. Registration is explicit (`this.registerModule("conv1", …)`) because JS
 // has no __setattr__; the order of registration is the order of the state dict.
+// Importing the tensor layer registers every op on Tensor.prototype and sets the thread count.
+import "../tensor/index.js";
 import { noGrad } from "../tensor/autograd.js";
 import { keep } from "../tensor/scope.js";
 import type { Tensor } from "../tensor/tensor.js";

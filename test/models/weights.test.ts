@@ -62,26 +62,40 @@ describe("weights resolution", () => {
     const fresh = createModel("resnet18", { width: 8, numClasses: 3 });
     loadWeightsInto(fresh, a.path);
     const x = T.randn([1, 3, 32, 32]);
-    assert.deepEqual(T.noGrad(() => fresh.eval().forward(x)).toArray(), T.noGrad(() => model.eval().forward(x)).toArray());
+    assert.deepEqual(
+      T.noGrad(() => fresh.eval().forward(x)).toArray(),
+      T.noGrad(() => model.eval().forward(x)).toArray(),
+    );
   });
 
   it("refuses a download whose SHA-256 does not match the name, leaving nothing cached", async () => {
-    await assert.rejects(resolveWeights(`${base}/models/resnet18-deadbeef.pth`), /Checksum mismatch .*deadbeef/);
+    await assert.rejects(
+      resolveWeights(`${base}/models/resnet18-deadbeef.pth`),
+      /Checksum mismatch .*deadbeef/,
+    );
     const cached = join(process.env.KDEP_CACHE!, "weights");
-    assert.deepEqual(readdirSync(cached).filter((f) => f.includes("deadbeef")), []);
+    assert.deepEqual(
+      readdirSync(cached).filter((f) => f.includes("deadbeef")),
+      [],
+    );
   });
 
   it("torchvision:<arch> uses the published file name (and its hash check)", async () => {
     process.env.KDEP_TORCHVISION_URL = `${base}/tv`;
     // Our bytes do not hash to torchvision's published prefix, so verification must fail.
     await assert.rejects(resolveWeights("torchvision:resnet18"), /Checksum mismatch .*f37072fd/);
-    await assert.rejects(resolveWeights("torchvision:vgg16"), /No torchvision weights known for "vgg16"/);
+    await assert.rejects(
+      resolveWeights("torchvision:vgg16"),
+      /No torchvision weights known for "vgg16"/,
+    );
   });
 
   it("a missing local file and an HTTP error are clear errors", async () => {
-    await assert.rejects(resolveWeights("/nonexistent/teacher.pth"), /Weights file not found: \/nonexistent\/teacher.pth/);
+    await assert.rejects(
+      resolveWeights("/nonexistent/teacher.pth"),
+      /Weights file not found: \/nonexistent\/teacher.pth/,
+    );
     await assert.rejects(resolveWeights(`${base}/models/missing.pth`), /HTTP 404/);
     assert.ok(!existsSync(join(process.env.KDEP_CACHE!, "weights", "missing.pth")));
   });
 });
-

@@ -296,7 +296,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     methods,
     findings: findings(methods),
     totalSeconds: (Date.now() - started) / 1000,
-    runsDir: "runs",
+    runsDir: runs,
   };
   return report;
 }

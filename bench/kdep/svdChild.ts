@@ -1,0 +1,21 @@
+// Our SVD pass over random images in its own process, so its peak memory is its own.
+import { createModel } from "../../src/models/registry.js";
+import { FeatureMoments } from "../../src/pipelines/kdep/featureMoments.js";
+import * as T from "../../src/tensor/index.js";
+
+const [n, size] = [Number(process.argv[2]), Number(process.argv[3])];
+const teacher = createModel("resnet50", { numClasses: 0, preReluFeature: true }).eval();
+const m = new FeatureMoments(2048);
+const t0 = Date.now();
+for (let i = 0; i < n; i += 64) {
+  T.tidy(() =>
+    T.noGrad(() => m.add(teacher.forward(T.randn([Math.min(64, n - i), 3, size, size])))),
+  );
+}
+m.finalize();
+console.log(
+  JSON.stringify({
+    seconds: (Date.now() - t0) / 1000,
+    peak_mib: process.resourceUsage().maxRSS / 1024,
+  }),
+);

@@ -1,0 +1,97 @@
+// The README's first command in its quick form, end to end, plus the teacher cache.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { fashionMnist } from "../../src/data/datasets/idx.js";
+import { balancedSubset, subsetByClasses } from "../../src/data/datasets/select.js";
+import { QUICK, UPSTREAM } from "../../src/pipelines/demo/settings.js";
+import { demoTeacher } from "../../src/pipelines/demo/teacher.js";
+import type { DemoReport } from "../../src/pipelines/report/types.js";
+import { FMNIST_DIR } from "../pipelines/fixtures/fmnist.js";
+
+const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+
+describe("kdep demo", () => {
+  it("--quick runs end to end and writes the report, charts and every run's metrics", () => {
+    const out = mkdtempSync(join(tmpdir(), "kdep-demo-"));
+    const cache = mkdtempSync(join(tmpdir(), "kdep-demo-cache-"));
+    const r = spawnSync(
+      process.execPath,
+      [CLI, "demo", "--quick", "--out", out, "--progress", "quiet"],
+      {
+        env: { ...process.env, KDEP_CACHE: cache },
+        encoding: "utf8",
+        timeout: 600_000,
+      },
+    );
+    assert.equal(r.status, 0, `demo failed:\n${r.stderr}`);
+    for (const f of [
+      "report.md",
+      "report.html",
+      "report.json",
+      "accuracy.png",
+      "loss_curves.png",
+      "time.png",
+      "accuracy.svg",
+    ]) {
+      assert.ok(existsSync(join(out, f)), `${f} written`);
+    }
+    const report = JSON.parse(readFileSync(join(out, "report.json"), "utf8")) as DemoReport;
+    assert.deepEqual(
+      report.methods.map((m) => m.id),
+      ["random", "kdep", "sup10", "sup100", "logitkd", "linear"],
+    );
+    for (const m of report.methods) {
+      assert.equal(m.downstream.runs.length, 2, `${m.id}: one transfer per seed`);
+      for (const a of m.downstream.runs) assert.ok(a >= 0 && a <= 100);
+    }
+    assert.equal(report.setup.teacher.cached, false);
+    assert.ok(report.findings.length === 5, "one finding per baseline");
+    const md = readFileSync(join(out, "report.md"), "utf8");
+    for (const label of [
+      "KDEP (SVD + PTS)",
+      "Random init",
+      "Logit KD",
+      "Feature KD (linear + BN)",
+    ]) {
+      assert.ok(md.includes(label), `report.md has a row for ${label}`);
+    }
+    const html = readFileSync(join(out, "report.html"), "utf8");
+    assert.ok(!/https?:\/\//.test(html), "report.html is self-contained");
+    const runs = readdirSync(join(out, "runs"));
+    for (const id of [
+      "svd",
+      "kdep",
+      "sup10",
+      "sup100",
+      "logitkd",
+      "linear",
+      "transfer-kdep-seed0",
+    ]) {
+      assert.ok(runs.includes(id), `runs/${id}`);
+    }
+    assert.ok(existsSync(join(out, "runs", "kdep", "metrics.jsonl")));
+    assert.ok(existsSync(join(out, "runs", "kdep", "student.pth")));
+  });
+
+  it("caches the teacher under its hash and reuses it", async () => {
+    process.env.KDEP_CACHE = mkdtempSync(join(tmpdir(), "kdep-teacher-cache-"));
+    const up = balancedSubset(
+      subsetByClasses(await fashionMnist(FMNIST_DIR, "train"), UPSTREAM),
+      10,
+      0,
+    );
+    const s = { ...QUICK, width: 4, teacher: { ...QUICK.teacher, epochs: 1 } };
+    const first = await demoTeacher(s, up, up, "quiet");
+    const second = await demoTeacher(s, up, up, "quiet");
+    assert.equal(first.cached, false);
+    assert.equal(second.cached, true);
+    assert.equal(second.id, first.id);
+    assert.equal(second.accuracy, first.accuracy);
+    delete process.env.KDEP_CACHE;
+  });
+});
