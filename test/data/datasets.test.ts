@@ -12,7 +12,6 @@ import { cocoInstances, vocDetection } from "../../src/data/datasets/detection.j
 import { dtd } from "../../src/data/datasets/dtd.js";
 import { fashionMnist } from "../../src/data/datasets/idx.js";
 import { imageFolder, imageNet } from "../../src/data/datasets/imageFolder.js";
-import { unpickle } from "../../src/data/datasets/pickle.js";
 import { ade20k, cityscapes, voc2012Seg } from "../../src/data/datasets/segmentation.js";
 import { MANIFEST_NAME, makeSubset } from "../../src/data/datasets/subset.js";
 import { python, pythonScript, tempDir } from "./helpers.js";
@@ -206,22 +205,3 @@ test("makeSubset: class-balanced, deterministic, hard links, val/ and manifest",
   );
 });
 
-test("the unpickler refuses to call anything but numpy's array reconstruction", () => {
-  const evil = Buffer.from(
-    python(`import pickle, os, sys; sys.stdout.write(pickle.dumps(os.system, protocol=2).hex())`),
-    "hex",
-  );
-  // A bare global is inert data; only calling it (REDUCE) would be dangerous.
-  assert.deepEqual(unpickle(evil, "evil"), { $global: "posix.system" });
-  const call = Buffer.from(
-    python(`import pickle, sys
-class E:
-    def __reduce__(self): return (print, ("pwned",))
-sys.stdout.write(pickle.dumps(E(), protocol=2).hex())`),
-    "hex",
-  );
-  assert.throws(
-    () => unpickle(call, "evil.pkl"),
-    /evil\.pkl: .*refusing to call __builtin__\.print/,
-  );
-});

@@ -9,7 +9,9 @@ import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { Dataset, toShared } from "./dataset.js";
 import { exists, lines, readText } from "./files.js";
-import { isNdArray, latin1, type PyDict, type PyValue, unpickle } from "./pickle.js";
+import { readPickle } from "../../io/index.js";
+import type { PyDict, PyValue } from "../../io/pickle/values.js";
+import { isRawTensor } from "../../io/rawTensor.js";
 import { readTarMembers } from "./tarball.js";
 
 export type Split = "train" | "test";
@@ -54,15 +56,16 @@ async function readOrFail(file: string): Promise<Uint8Array> {
 }
 
 function fromPickles(dataBytes: Uint8Array, metaBytes: Uint8Array, what: string): Dataset {
-  const d = asDict(unpickle(dataBytes, what), what);
-  const meta = asDict(unpickle(metaBytes, `${what} meta`), `${what} meta`);
-  const names = meta.get("fine_label_names");
+  // Our safe unpickler (src/io): these pickles hold only dicts, lists, bytes and one ndarray.
+  const d = asDict(readPickle(dataBytes, what), what);
+  const meta = asDict(readPickle(metaBytes, `${what} meta`), `${what} meta`);
+  const names = get(meta, "fine_label_names");
   if (!Array.isArray(names))
     throw new Error(`CIFAR-100: ${what} meta has no fine_label_names list`);
-  const classes = names.map((n) => (n instanceof Uint8Array ? latin1(n) : String(n)));
-  const arr = d.get("data");
-  const labels = d.get("fine_labels");
-  if (!isNdArray(arr) || arr.dtype !== "u1")
+  const classes = names.map((n) => (n instanceof Uint8Array ? Buffer.from(n).toString("latin1") : String(n)));
+  const arr = get(d, "data");
+  const labels = get(d, "fine_labels");
+  if (!isRawTensor(arr) || arr.dtype !== "uint8")
     throw new Error(`CIFAR-100: ${what} "data" is not a uint8 array`);
   if (!Array.isArray(labels)) throw new Error(`CIFAR-100: ${what} has no fine_labels list`);
   const n = labels.length;
@@ -75,9 +78,15 @@ function fromPickles(dataBytes: Uint8Array, metaBytes: Uint8Array, what: string)
 }
 
 function asDict(v: PyValue, what: string): PyDict {
-  if (v === null || typeof v !== "object" || !("entries" in v))
-    throw new Error(`CIFAR-100: ${what} is not a pickled dict`);
-  return v as PyDict;
+  if (!(v instanceof Map)) throw new Error(`CIFAR-100: ${what} is not a pickled dict`);
+  return v;
+}
+
+/** Python 2 pickles key their dicts by byte strings; Python 3 ones by str. */
+function get(d: PyDict, key: string): PyValue | undefined {
+  if (d.has(key)) return d.get(key);
+  for (const [k, v] of d) if (k instanceof Uint8Array && Buffer.from(k).toString("latin1") === key) return v;
+  return undefined;
 }
 
 async function fromBinary(dir: string, split: Split): Promise<Dataset> {

@@ -78,7 +78,7 @@ function buildAlignment(
 export async function runDistill(inputs: DistillInputs): Promise<DistillResult> {
   const c = inputs.config;
   const lr = c.lr ?? defaultLr(c.student);
-  const lossWeight = c.lossWeight ?? defaultLossWeight(c.teacherWeights);
+  const lossWeight = c.lossWeight ?? defaultLossWeight(c.teacherWeights, c.align);
   const needLogits = c.align === "logits" || c.logitWeight > 0 || c.ceWeight > 0;
   manualSeed(c.seed);
 

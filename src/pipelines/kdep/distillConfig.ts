@@ -18,7 +18,7 @@ export const DistillConfigSchema = z
     ptsTemperature: z.number().positive().default(0.1),
     ptsPower: z.number().positive().default(3),
     /** 3.0 for the MS-R50 teacher, 20.0 for a supervised (SP-R50, torchvision) teacher;
-     * unset: 20 when the weights are torchvision's, else 3. */
+     * unset: 20 when the weights are torchvision's, else 3 (1 for align "logits"). */
     lossWeight: z.number().positive().optional(),
     /** Optional extra terms of the reference code, off in the final method. */
     logitWeight: z.number().min(0).default(0),
@@ -51,7 +51,10 @@ export function defaultLr(student: string): number {
   return student.startsWith("mobilenet") ? 0.1 : 0.3;
 }
 
-export function defaultLossWeight(teacherWeights: string | undefined): number {
+/** Feature terms: 3 (MS-R50) or 20 (supervised torchvision teacher); the logit-KD baseline
+ * is Hinton's loss, whose τ² factor already sets its scale: weight 1. */
+export function defaultLossWeight(teacherWeights: string | undefined, align = "svd"): number {
+  if (align === "logits") return 1;
   return teacherWeights?.startsWith("torchvision:") ? 20 : 3;
 }
 
