@@ -204,4 +204,3 @@ test("makeSubset: class-balanced, deterministic, hard links, val/ and manifest",
     /fewer than --per-class 11/,
   );
 });
-

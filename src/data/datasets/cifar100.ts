@@ -7,11 +7,11 @@
 // Pixels go into a SharedArrayBuffer (150 MB for train) that loader workers share.
 import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { Dataset, toShared } from "./dataset.js";
-import { exists, lines, readText } from "./files.js";
 import { readPickle } from "../../io/index.js";
 import type { PyDict, PyValue } from "../../io/pickle/values.js";
 import { isRawTensor } from "../../io/rawTensor.js";
+import { Dataset, toShared } from "./dataset.js";
+import { exists, lines, readText } from "./files.js";
 import { readTarMembers } from "./tarball.js";
 
 export type Split = "train" | "test";
@@ -62,7 +62,9 @@ function fromPickles(dataBytes: Uint8Array, metaBytes: Uint8Array, what: string)
   const names = get(meta, "fine_label_names");
   if (!Array.isArray(names))
     throw new Error(`CIFAR-100: ${what} meta has no fine_label_names list`);
-  const classes = names.map((n) => (n instanceof Uint8Array ? Buffer.from(n).toString("latin1") : String(n)));
+  const classes = names.map((n) =>
+    n instanceof Uint8Array ? Buffer.from(n).toString("latin1") : String(n),
+  );
   const arr = get(d, "data");
   const labels = get(d, "fine_labels");
   if (!isRawTensor(arr) || arr.dtype !== "uint8")
@@ -85,7 +87,8 @@ function asDict(v: PyValue, what: string): PyDict {
 /** Python 2 pickles key their dicts by byte strings; Python 3 ones by str. */
 function get(d: PyDict, key: string): PyValue | undefined {
   if (d.has(key)) return d.get(key);
-  for (const [k, v] of d) if (k instanceof Uint8Array && Buffer.from(k).toString("latin1") === key) return v;
+  for (const [k, v] of d)
+    if (k instanceof Uint8Array && Buffer.from(k).toString("latin1") === key) return v;
   return undefined;
 }
 
