@@ -9,8 +9,16 @@ import { loadWeightsInto, resolveWeights } from "../../models/weights.js";
 import { writeSuiteTable } from "../../pipelines/report/suiteTable.js";
 import type { SuiteRow } from "../../pipelines/report/types.js";
 import { runClassification } from "../../pipelines/transfer/classify.js";
-import { DATASETS, TransferConfigSchema } from "../../pipelines/transfer/classifyConfig.js";
-import { transferData, transferTransforms } from "../../pipelines/transfer/datasets.js";
+import {
+  DATASETS,
+  type TransferConfig,
+  TransferConfigSchema,
+} from "../../pipelines/transfer/classifyConfig.js";
+import {
+  type TransferData,
+  transferData,
+  transferTransforms,
+} from "../../pipelines/transfer/datasets.js";
 import { int, num, resolveConfig } from "../config.js";
 
 /** Where each suite dataset lives under --data-root (the names the archives unpack to). */
@@ -23,6 +31,32 @@ const SUITE: Array<{ dataset: "cifar100" | "dtd" | "caltech256" | "cub200"; dirs
   { dataset: "caltech256", dirs: ["256_ObjectCategories", "caltech256"] },
   { dataset: "cub200", dirs: ["CUB_200_2011", "cub200"] },
 ];
+
+/** `runs` fine-tunings of a backbone (fresh weights each run) on one dataset. */
+async function transferRuns(c: TransferConfig, data: TransferData, weights: string | null) {
+  const t = transferTransforms(c, data.mean, data.std);
+  const results = [];
+  for (let run = 0; run < c.runs; run++) {
+    const backbone = createModel(c.backbone, { numClasses: 0 });
+    if (weights) {
+      const report = loadWeightsInto(backbone, weights, { strict: false });
+      if (run === 0) for (const line of report) process.stderr.write(`weights: ${line}\n`);
+    }
+    results.push(
+      await runClassification({
+        config: c,
+        backbone,
+        numClasses: data.numClasses,
+        train: data.train,
+        test: data.test,
+        trainTransform: t.train,
+        testTransform: t.test,
+        run,
+      }),
+    );
+  }
+  return results;
+}
 
 export function registerTransfer(program: Command): void {
   const transfer = program
@@ -57,30 +91,13 @@ export function registerTransfer(program: Command): void {
       const c = resolveConfig(TransferConfigSchema, o, o.config);
       if (!c.data) throw new Error("transfer cls needs --data");
       const data = await transferData(c.dataset, c.data);
-      const t = transferTransforms(c, data.mean, data.std);
-      const results = [];
-      for (let run = 0; run < c.runs; run++) {
-        const backbone = createModel(c.backbone, { numClasses: 0 });
-        if (c.weights) {
-          const w = await resolveWeights(c.weights);
-          for (const line of loadWeightsInto(backbone, w.path, { strict: false }))
-            process.stderr.write(`weights: ${line}\n`);
-        }
-        const r = await runClassification({
-          config: c,
-          backbone,
-          numClasses: data.numClasses,
-          train: data.train,
-          test: data.test,
-          trainTransform: t.train,
-          testTransform: t.test,
-          run,
-        });
-        results.push(r);
+      const weights = c.weights ? (await resolveWeights(c.weights)).path : null;
+      const results = await transferRuns(c, data, weights);
+      results.forEach((r, run) => {
         console.log(
           `run ${run}: best top-1 ${r.bestTop1.toFixed(2)} (epoch ${r.bestEpoch}), final top-1 ${r.finalTop1.toFixed(2)}, top-5 ${r.finalTop5.toFixed(2)}, per-class ${r.finalMeanPerClass.toFixed(2)}`,
         );
-      }
+      });
       const best = results.map((r) => r.bestTop1);
       const mean = best.reduce((a, b) => a + b, 0) / best.length;
       console.log(
@@ -140,23 +157,7 @@ export function registerTransfer(program: Command): void {
             out: join(o.out, st.name, entry.dataset),
           });
           const data = await transferData(c.dataset, dir);
-          const t = transferTransforms(c, data.mean, data.std);
-          const accs: number[] = [];
-          for (let run = 0; run < c.runs; run++) {
-            const backbone = createModel(c.backbone, { numClasses: 0 });
-            loadWeightsInto(backbone, w.path, { strict: false });
-            const r = await runClassification({
-              config: c,
-              backbone,
-              numClasses: data.numClasses,
-              train: data.train,
-              test: data.test,
-              trainTransform: t.train,
-              testTransform: t.test,
-              run,
-            });
-            accs.push(r.bestTop1);
-          }
+          const accs = (await transferRuns(c, data, w.path)).map((r) => r.bestTop1);
           rows.push({ student: st.name, dataset: entry.dataset, runs: accs });
           console.log(`${st.name} · ${entry.dataset}: ${accs.map((a) => a.toFixed(2)).join(", ")}`);
         }

@@ -82,12 +82,8 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
   const needLogits = c.align === "logits" || c.logitWeight > 0 || c.ceWeight > 0;
   manualSeed(c.seed);
 
+  // The Distiller freezes the teacher and checks that logit terms have heads to read.
   const teacher = inputs.teacher;
-  teacher.preReluFeature = true;
-  teacher.eval().requiresGrad_(false);
-  if (needLogits && teacher.numClasses === 0) {
-    throw new Error("Logit terms need a teacher with a classifier head");
-  }
   // The student carries a head only when a loss reads its logits (the final method does not).
   const student =
     inputs.student ??
@@ -95,7 +91,6 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
       numClasses: needLogits ? teacher.numClasses : 0,
       preReluFeature: true,
     });
-  student.preReluFeature = true;
   const align = buildAlignment(c, inputs, student, lossWeight);
   const distiller = new Distiller(teacher, student, align, {
     logitWeight: c.logitWeight,
