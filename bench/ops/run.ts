@@ -11,7 +11,17 @@ const torch = runReference("ops.py", [String(threads)]);
 
 const a = T.ones([4]);
 const b = T.ones([4]);
+// Inside a scope, as in every training step; outside one, each result is also registered
+// with the GC safety net.
 const tiny =
+  timeit(
+    () =>
+      T.tidy(() => {
+        for (let i = 0; i < 1000; i++) T.add(a, b);
+      }),
+    50,
+  ) / 1000;
+const tinyLoose =
   timeit(() => {
     for (let i = 0; i < 1000; i++) T.add(a, b).dispose();
   }, 50) / 1000;
@@ -45,11 +55,17 @@ const step = timeit(
 
 printTable(`bench/ops (${threads} threads)`, [
   {
-    name: "tiny op (add of 4 floats), per call",
+    name: "tiny op (add of 4 floats), per call, in tidy",
     unit: "s",
     ours: tiny,
     torch: torch.tiny,
     target: 0.95,
+  },
+  {
+    name: "tiny op, outside any scope (GC-watched)",
+    unit: "s",
+    ours: tinyLoose,
+    torch: torch.tiny,
   },
   {
     name: "conv2d fwd+bwd 8×64×56×56, 3×3",

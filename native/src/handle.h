@@ -1,23 +1,20 @@
-// Opaque tensor handles: a napi External holding an at::Tensor; only Externals created here
-// are accepted, so a foreign object can never be mistaken for a tensor.
+// Opaque tensor handles: a JS number that names a slot of a per-thread table of tensors.
+// A number is a handle only if it carries our tag and the slot's current generation, so a
+// foreign number, or a handle whose tensor was disposed (even if its slot has since been
+// reused), can never be mistaken for a live tensor.
 #pragma once
 #include <ATen/ATen.h>
 #include <napi.h>
 
 namespace kdep {
 
-struct TensorBox {
-  at::Tensor t;
-  int64_t reported = 0;  // bytes reported to V8 as external memory
-  bool disposed = false;
-};
-
 // Wraps a tensor in a new handle. An undefined tensor becomes null.
 Napi::Value Wrap(Napi::Env env, at::Tensor t);
 // The live tensor behind a handle; throws a TypeError naming `what` otherwise.
 at::Tensor& Unwrap(Napi::Env env, const Napi::Value& v, const char* what);
 bool IsHandle(Napi::Env env, const Napi::Value& v);
-void Dispose(Napi::Env env, const Napi::Value& v);
+// Frees the tensor behind a live handle; false (and nothing done) when it is already gone.
+bool Dispose(Napi::Env env, const Napi::Value& v);
 int64_t LiveCount();
 
 // Converts C++ exceptions (libtorch's included) into JS errors; the process never aborts.

@@ -218,8 +218,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
 Napi::Value DisposeFn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
-    Dispose(env, info[0]);
-    return env.Undefined();
+    return Napi::Boolean::New(env, Dispose(env, info[0]));
   });
 }
 

@@ -4,9 +4,15 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
-/** An opaque, type-tagged reference to a libtorch tensor. */
-export interface NativeHandle {
-  readonly __kdepTensorHandle: unique symbol;
+/**
+ * An opaque reference to a libtorch tensor: a tagged number naming a slot of the addon's
+ * table. The brand keeps plain numbers from being passed where a tensor is expected.
+ */
+export type NativeHandle = number & { readonly __kdepTensorHandle: unique symbol };
+
+/** Whether an op result is a tensor handle (handles are tagged with 2^52; see handle.cc). */
+export function isHandleValue(r: unknown): r is NativeHandle {
+  return typeof r === "number" && r >= 4503599627370496;
 }
 
 /** Arguments an ATen operator accepts, converted by the native layer per the op's schema. */
@@ -51,7 +57,8 @@ export interface Binding {
     retainGraph: boolean | undefined,
     createGraph: boolean,
   ): void;
-  dispose(h: NativeHandle): void;
+  /** Frees the tensor; false when it was already freed (a stale handle is harmless). */
+  dispose(h: NativeHandle): boolean;
   isHandle(v: unknown): boolean;
   liveCount(): number;
   setNumThreads(n: number): void;

@@ -1,10 +1,12 @@
 // Deterministic memory: every tensor created inside `tidy(fn)` is disposed when fn returns,
-// except the tensors fn returns and those marked with `keep`. Finalizers on the native
-// handles are only a safety net; training loops should not rely on GC.
+// except the tensors fn returns and those marked with `keep`. A tensor that no scope owns
+// is handed to the GC safety net (`orphaned`); training loops should not rely on GC.
 export interface Disposable {
   dispose(): void;
   readonly isDisposed: boolean;
   kept: boolean;
+  /** No scope will free this any more: let GC free it when it becomes unreachable. */
+  orphaned(): void;
 }
 
 const scopes: Disposable[][] = [];
@@ -12,11 +14,13 @@ const scopes: Disposable[][] = [];
 export function track(t: Disposable): void {
   const top = scopes[scopes.length - 1];
   if (top !== undefined) top.push(t);
+  else t.orphaned();
 }
 
 /** Marks a tensor to survive every enclosing scope (parameters, buffers, caches). */
 export function keep<T extends Disposable>(t: T): T {
   t.kept = true;
+  t.orphaned();
   return t;
 }
 

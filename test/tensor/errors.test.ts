@@ -44,6 +44,23 @@ describe("error paths", () => {
       /Expected a tensor handle for self/,
     );
     assert.throws(() => T.fromArray(new Float32Array(3), [2, 2]), /12 bytes but shape \[2, 2\]/);
+    // A plain number (an index, a size) is not a handle, whatever its value.
+    for (const n of [0, 7, 1.5, 2 ** 40, 2 ** 52 - 0.5, 2 ** 53, -1]) {
+      assert.throws(() => callAten("relu", n as never), /Expected a tensor handle for self/);
+    }
+  });
+
+  it("a stale handle stays dead after its slot is reused", () => {
+    const a = T.ones([2]);
+    const stale = a.handle;
+    a.dispose();
+    // The freed slot is the first one reused: b lives where a lived, under a new generation.
+    const b = T.full([2], 5);
+    assert.notEqual(b.handle, stale);
+    assert.throws(() => callAten("relu", stale), /Tensor passed as self has been disposed/);
+    assert.equal(native.dispose(stale), false, "disposing a stale handle is a no-op");
+    assert.deepEqual(b.toArray(), [5, 5]);
+    b.dispose();
   });
 
   it("the process is still healthy after all of the above", () => {

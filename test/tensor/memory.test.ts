@@ -2,6 +2,8 @@
 // memory stays flat after warm-up.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import * as F from "../../src/nn/functional.js";
 import { SGD } from "../../src/optim/index.js";
 import * as T from "../../src/tensor/index.js";
@@ -40,5 +42,34 @@ describe("memory", () => {
     });
     assert.equal(T.liveTensors(), before + 2);
     assert.deepEqual(kept.toArray().slice(0, 2), [2, 2]);
+  });
+
+  it("GC frees tensors no scope owns once they are unreachable", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const settle = async () => {
+      for (let i = 0; i < 3; i++) {
+        gc();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    await settle(); // earlier tests' unreachable tensors go first
+    const before = T.liveTensors();
+    // Created outside any scope and dropped: only the finalization registry can free them.
+    (() => {
+      for (let i = 0; i < 50; i++) T.ones([256]).mul(2);
+    })();
+    assert.equal(T.liveTensors(), before + 100);
+    // A tensor escaping tidy is watched too; one disposed explicitly is not freed twice.
+    let escaped: T.Tensor | null = T.tidy(() => T.ones([3]).add(1));
+    const disposed = T.ones([3]);
+    disposed.dispose();
+    const held = T.ones([3]);
+    assert.equal(T.liveTensors(), before + 102);
+    escaped = null;
+    await settle();
+    assert.equal(escaped, null);
+    assert.equal(T.liveTensors(), before + 1, "only the tensor still referenced is alive");
+    assert.deepEqual(held.toArray(), [1, 1, 1]);
   });
 });
