@@ -320,7 +320,9 @@ Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info) {
 Napi::Value TuneAllocator(const Napi::CallbackInfo& info) {
   int a = mallopt(M_MMAP_THRESHOLD, info[0].As<Napi::Number>().Int32Value());
   int b = mallopt(M_TRIM_THRESHOLD, info[1].As<Napi::Number>().Int32Value());
-  return Napi::Boolean::New(info.Env(), a == 1 && b == 1);
+  int c = 1;
+  if (info.Length() > 2 && info[2].IsNumber()) c = mallopt(M_MMAP_MAX, info[2].As<Napi::Number>().Int32Value());
+  return Napi::Boolean::New(info.Env(), a == 1 && b == 1 && c == 1);
 }
 
 Napi::Value Version(const Napi::CallbackInfo& info) {

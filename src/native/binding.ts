@@ -73,7 +73,7 @@ export interface Binding {
   isInferenceTensor(h: NativeHandle): boolean;
   cudaDeviceCount(): number;
   version(): { libtorch?: string; parallel: string };
-  tuneAllocator(mmapThreshold: number, trimThreshold: number): boolean;
+  tuneAllocator(mmapThreshold: number, trimThreshold: number, mmapMax?: number): boolean;
 }
 
 function load(): Binding {
