@@ -321,6 +321,29 @@ describe("the training pipeline", () => {
     assert.ok(offsets.has(0) && offsets.size > 20, "crop offsets vary and reach 0");
   });
 
+  test("computing only the crop's window equals transforming whole images, then cropping", () => {
+    const steps = segTrainTransform({
+      crop: [20, 28],
+      scale: [0.6, 2.4],
+      degrees: [-30, 30],
+    }).steps;
+    let windows = 0;
+    for (const p of pics) {
+      for (let s = 0; s < 40; s++) {
+        const ops = segParams(new Rng(8, 0, s), steps.slice(0, 5), p.w, p.h);
+        const cropOp = ops[ops.length - 1];
+        assert.equal(cropOp.op, "padCrop");
+        const whole = applySegOps(pair(p.name), ops.slice(0, -1));
+        if (whole.image.width > 28 || whole.image.height > 20) windows++;
+        const expected = applySegOps(whole, [cropOp]);
+        const got = applySegOps(pair(p.name), ops);
+        assertEqualBytes(got.image.data, expected.image.data, `${p.name} ${s}: image`);
+        assertEqualBytes(got.mask.data, expected.mask.data, `${p.name} ${s}: mask`);
+      }
+    }
+    assert.ok(windows > 60, `crops smaller than the image: ${windows}/80`);
+  });
+
   test("label set preserved: masks hold only their own labels and 255", () => {
     const allowed = new Set(LABELS);
     for (const p of pics) {

@@ -20,12 +20,11 @@
 // (antialiased bilinear on downscale, rotation about the exact centre), not cv2.
 import type { DecodedImage } from "../image.js";
 import type { Rng } from "../rng.js";
-import { gaussianBlurCv } from "./blur.js";
-import { crop, hflipInPlace, pad, roundHalfEven } from "./geometry.js";
-import { resizeNearestPil } from "./nearest.js";
+import { roundHalfEven } from "./geometry.js";
 import { IMAGENET_MEAN, IMAGENET_STD, type TransformStep } from "./pipeline.js";
-import { resizeBilinear } from "./resample.js";
-import { rotateBilinear, rotateNearest } from "./rotate.js";
+import { applySegOps } from "./segApply.js";
+
+export { applySegOps };
 
 export const IGNORE_LABEL = 255;
 /** The mean colour as uint8 padding: round(255 · IMAGENET_MEAN) = [124, 116, 104]. */
@@ -214,50 +213,6 @@ export function segParams(rng: Rng, steps: SegStep[], width: number, height: num
 export interface SegPair {
   image: DecodedImage;
   mask: DecodedImage;
-}
-
-/** Applies fixed parameters to an image (RGB) and its mask (1 channel, same size). */
-export function applySegOps({ image, mask }: SegPair, ops: SegOp[]): SegPair {
-  let img = image;
-  let m = mask;
-  for (const o of ops) {
-    switch (o.op) {
-      case "resize": {
-        const all = { left: 0, top: 0, width: img.width, height: img.height };
-        img = resizeBilinear(img, all, o.width, o.height);
-        m = resizeNearestPil(m, o.width, o.height);
-        break;
-      }
-      case "rotate":
-        img = rotateBilinear(img, o.angle, o.fill);
-        m = rotateNearest(m, o.angle, o.ignore);
-        break;
-      case "blur":
-        img = gaussianBlurCv(img, o.ksize);
-        break;
-      case "hflip":
-        // Copies first: the decoded buffers may be shared with the caller.
-        img = hflipInPlace(img === image ? { ...img, data: img.data.slice() } : img);
-        m = hflipInPlace(m === mask ? { ...m, data: m.data.slice() } : m);
-        break;
-      case "padCrop": {
-        const [l, t, r, b] = o.pad;
-        const box = { left: o.left, top: o.top, width: o.width, height: o.height };
-        const [pw, ph] = [img.width + l + r, img.height + t + b];
-        if (box.left < 0 || box.top < 0 || box.left + box.width > pw || box.top + box.height > ph) {
-          throw new RangeError(
-            `crop box (${box.left},${box.top},${box.width}x${box.height}) outside the padded ` +
-              `${pw}x${ph} image`,
-          );
-        }
-        const padded = l + t + r + b > 0;
-        img = crop(padded ? pad(img, l, t, r, b, o.fill) : img, box);
-        m = crop(padded ? pad(m, l, t, r, b, o.ignore) : m, box);
-        break;
-      }
-    }
-  }
-  return { image: img, mask: m };
 }
 
 /** Draws and applies the pixel steps: the whole joint augmentation of one sample. */
