@@ -394,13 +394,20 @@ describe("loader: mask batches", () => {
     writeFileSync(join(voc, "ImageSets/Segmentation/train.txt"), `${ids.join("\n")}\n`);
   });
 
-  async function collect(numWorkers: number, ds?: Dataset, seed = 2): Promise<Batch[]> {
+  async function collect(
+    numWorkers: number,
+    ds?: Dataset,
+    seed = 2,
+    skipBadImages = false,
+  ): Promise<Batch[]> {
     const data = ds ?? (await voc2012Seg(join(tmp.dir, "VOCdevkit"), "train"));
     const loader = new DataLoader(data, {
       batchSize: 4,
       shuffle: true,
       seed,
       numWorkers,
+      skipBadImages,
+      onEpochEnd: () => {},
       transform: segTrainTransform({ crop: 48, scale: [0.5, 1.5] }),
     });
     const out: Batch[] = [];
@@ -474,6 +481,15 @@ describe("loader: mask batches", () => {
       for (const workers of [0, 1]) {
         await assert.rejects(collect(workers, broken), why, `${file} with ${workers} workers`);
       }
+      // skipBadImages: the sample is replaced by a seeded redraw, and the mask is named.
+      const batches = await collect(1, broken, 2, true);
+      const skipped = batches.flatMap((b) => b.skipped);
+      assert.ok(skipped.length >= 1 && skipped.every((k) => k.index === 3 && k.where === file));
+      assert.equal(
+        batches.reduce((n, b) => n + b.indices.length, 0),
+        10,
+      );
+      assert.ok(batches.every((b) => !b.indices.includes(3)));
     }
   });
 

@@ -13,11 +13,14 @@
 // Random choices are drawn from the sample's Rng in the reference's order (scale;
 // angle then the rotate coin; blur coin; flip coin; crop row then column), and every
 // step is split into "draw parameters" and "apply fixed parameters", so a parity test
-// can hand the same parameters to PIL/torchvision.
+// can hand the same parameters to PIL/torchvision. Applying them (segApply.ts) computes
+// each step only on the window the final crop keeps.
 //
 // Where we differ from the reference (which runs cv2 on float32 images): we stay on
 // uint8 between steps like torchvision's PIL path, and resampling follows Pillow
-// (antialiased bilinear on downscale, rotation about the exact centre), not cv2.
+// (antialiased bilinear on downscale, rotation about the exact centre (w/2, h/2) where
+// cv2 turns about pixel index (w/2, h/2), half a pixel off), not cv2. The uint8 mean
+// padding normalises to ~0.005 instead of exactly 0.
 import type { DecodedImage } from "../image.js";
 import type { Rng } from "../rng.js";
 import { roundHalfEven } from "./geometry.js";
