@@ -493,6 +493,27 @@ describe("loader: mask batches", () => {
     }
   });
 
+  test("without toTensor: uint8 HWC images beside the masks; full-size eval at batch 1", async () => {
+    const ds = await voc2012Seg(join(tmp.dir, "VOCdevkit"), "train");
+    const crop = segEvalTransform({ crop: [30, 50] }).steps.slice(0, 1);
+    const loader = new DataLoader(ds, {
+      batchSize: 3,
+      transform: { kind: "segmentation", steps: crop },
+    });
+    const b = (await loader.epoch(0).next()).value as Batch;
+    assert.ok(b.images instanceof Uint8Array);
+    assert.deepEqual(b.shape, [3, 30, 50, 3]);
+    assert.equal(b.masks!.length, 3 * 30 * 50);
+    // No crop: each sample keeps its own size, so only batch size 1 works.
+    const full = new DataLoader(ds, { batchSize: 1, transform: segEvalTransform({ crop: null }) });
+    const first = (await full.epoch(0).next()).value as Batch;
+    const src = await ds.get(0).loadMask!();
+    assert.deepEqual(first.shape, [1, 3, src.height, src.width]);
+    assert.deepEqual(Uint8Array.from(first.masks!, Number), src.data);
+    const many = new DataLoader(ds, { batchSize: 2, transform: segEvalTransform({ crop: null }) });
+    await assert.rejects(many.epoch(0).next(), /add a crop so all samples have one size/);
+  });
+
   test("a segmentation transform on a dataset without masks is refused", () => {
     const plain = new Dataset({
       name: "plain",
