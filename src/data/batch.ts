@@ -36,13 +36,15 @@ export interface RawBatch {
   imagesDtype: "float32" | "uint8";
   shape: number[];
   labels: ArrayBuffer;
+  /** Segmentation: int64 label masks [N, H, W] (255 = ignore), see segBatch.ts. */
+  masks?: ArrayBuffer;
   indices: Int32Array;
   skipped: SkippedSample[];
 }
 
 /** How many replacement draws before a bad image fails the batch anyway. */
-const MAX_REDRAWS = 10;
-const STREAM_REDRAW = 7;
+export const MAX_REDRAWS = 10;
+export const STREAM_REDRAW = 7;
 
 export async function buildBatch(
   cfg: BatchConfig,

@@ -19,19 +19,25 @@
 // `indices` say which samples it really holds; skipped files are listed in the batch and
 // in the end-of-epoch report (`onEpochEnd`, by default a console.warn when any).
 //
+// Segmentation: with a joint transform (segTrainTransform / segEvalTransform) on a
+// dataset with label masks, each batch also carries `masks`, int64 [N, H, W] with 255 as
+// the ignore label; image and mask get the same random geometry (segBatch.ts).
+//
 // Shutdown: on an error or an aborted signal the workers are terminated before the error
 // propagates. Idle workers are unref'd, so a finished program exits even without close().
 import { Worker } from "node:worker_threads";
-import type { BatchConfig, RawBatch, SkippedSample } from "./batch.js";
-import { buildBatch } from "./batch.js";
+import type { RawBatch, SkippedSample } from "./batch.js";
 import type { Dataset } from "./datasets/dataset.js";
 import { epochIndices, toBatches } from "./sampler.js";
+import { type AnyBatchConfig, buildAnyBatch } from "./segBatch.js";
 import { splitPipeline, type TransformStep } from "./transforms/pipeline.js";
+import { isSegTransform, type SegTransform, splitSegTransform } from "./transforms/segmentation.js";
 import type { FromWorker, ToWorker } from "./worker.js";
 
 export interface LoaderOptions {
   batchSize: number;
-  transform: TransformStep[];
+  /** A classification pipeline, or a joint image + mask one for segmentation datasets. */
+  transform: TransformStep[] | SegTransform;
   shuffle?: boolean;
   seed?: number;
   dropLast?: boolean;
@@ -52,6 +58,8 @@ export interface Batch {
   images: Float32Array | Uint8Array;
   shape: number[];
   labels: Int32Array | BigInt64Array;
+  /** Segmentation: label masks, int64 [N, H, W] (H, W as in `shape`), 255 = ignore. */
+  masks?: BigInt64Array;
   /** Dataset indices of the samples, after any bad-image replacement. */
   indices: Int32Array;
   skipped: SkippedSample[];
@@ -73,7 +81,7 @@ export class DataLoader {
   readonly dataset: Dataset;
   private readonly opts: Required<Omit<LoaderOptions, "distributed" | "onEpochEnd">> &
     Pick<LoaderOptions, "distributed" | "onEpochEnd">;
-  private readonly config: BatchConfig;
+  private readonly config: AnyBatchConfig;
   private slots: WorkerSlot[] = [];
   private nextJobId = 0;
 
@@ -89,7 +97,16 @@ export class DataLoader {
         `Expected a non-negative integer for numWorkers but received ${numWorkers}`,
       );
     }
-    splitPipeline(options.transform); // validates step order now, not in a worker
+    // Validates step order now, not in a worker.
+    if (isSegTransform(options.transform)) {
+      if (!dataset.spec.masks) {
+        throw new Error(
+          `${dataset.spec.name} has no label masks; a segmentation transform needs a ` +
+            "segmentation dataset (VOC2012, Cityscapes, ADE20K)",
+        );
+      }
+      splitSegTransform(options.transform);
+    } else splitPipeline(options.transform);
     this.dataset = dataset;
     this.opts = {
       batchSize: options.batchSize,
@@ -105,14 +122,15 @@ export class DataLoader {
       distributed: options.distributed,
       onEpochEnd: options.onEpochEnd,
     };
-    this.config = {
+    const common = {
       spec: dataset.spec,
-      transform: this.opts.transform,
       seed: this.opts.seed,
       uint8Layout: this.opts.uint8Layout,
       labelDtype: this.opts.labelDtype,
       skipBadImages: this.opts.skipBadImages,
     };
+    const t = this.opts.transform;
+    this.config = isSegTransform(t) ? { ...common, transform: t } : { ...common, transform: t };
   }
 
   /** The index batches of an epoch (what `epoch(e)` will load). */
@@ -138,7 +156,7 @@ export class DataLoader {
     let dispatched = 0;
     const run = (indices: Int32Array): Promise<RawBatch> =>
       this.opts.numWorkers === 0
-        ? buildBatch(this.config, epoch, indices)
+        ? buildAnyBatch(this.config, epoch, indices)
         : this.submit(epoch, indices);
     try {
       signal?.throwIfAborted();
@@ -244,7 +262,8 @@ function wrap(raw: RawBatch, labelDtype: "int32" | "int64"): Batch {
     raw.imagesDtype === "float32" ? new Float32Array(raw.images) : new Uint8Array(raw.images);
   const labels =
     labelDtype === "int64" ? new BigInt64Array(raw.labels) : new Int32Array(raw.labels);
-  return { images, shape: raw.shape, labels, indices: raw.indices, skipped: raw.skipped };
+  const masks = raw.masks ? new BigInt64Array(raw.masks) : undefined;
+  return { images, shape: raw.shape, labels, masks, indices: raw.indices, skipped: raw.skipped };
 }
 
 function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {

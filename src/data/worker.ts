@@ -1,11 +1,11 @@
 // Loader worker thread: receives the batch configuration once, then batch jobs; replies
 // with batches whose buffers are transferred, or with an error naming the file.
 import { parentPort } from "node:worker_threads";
-import { type BatchConfig, buildBatch } from "./batch.js";
 import { ImageDecodeError } from "./image.js";
+import { type AnyBatchConfig, buildAnyBatch } from "./segBatch.js";
 
 export type ToWorker =
-  | { type: "config"; config: BatchConfig }
+  | { type: "config"; config: AnyBatchConfig }
   | { type: "job"; id: number; epoch: number; indices: Int32Array };
 
 export type FromWorker =
@@ -15,7 +15,7 @@ export type FromWorker =
 const port = parentPort;
 if (!port) throw new Error("src/data/worker.ts must run in a worker thread");
 
-let config: BatchConfig | null = null;
+let config: AnyBatchConfig | null = null;
 // Jobs run one after another, so a worker's output order is its input order.
 let chain: Promise<void> = Promise.resolve();
 
@@ -27,9 +27,11 @@ port.on("message", (msg: ToWorker) => {
   chain = chain.then(async () => {
     try {
       if (!config) throw new Error("loader worker received a job before its configuration");
-      const batch = await buildBatch(config, msg.epoch, msg.indices);
+      const batch = await buildAnyBatch(config, msg.epoch, msg.indices);
       const reply: FromWorker = { type: "batch", id: msg.id, batch };
-      port.postMessage(reply, [batch.images, batch.labels, batch.indices.buffer as ArrayBuffer]);
+      const transfer = [batch.images, batch.labels, batch.indices.buffer as ArrayBuffer];
+      if (batch.masks) transfer.push(batch.masks);
+      port.postMessage(reply, transfer);
     } catch (err) {
       const e = err as Error;
       const reply: FromWorker = {

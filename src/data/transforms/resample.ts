@@ -10,7 +10,7 @@ import type { DecodedImage } from "../image.js";
 
 const PRECISION_BITS = 32 - 8 - 2;
 const ONE = 1 << PRECISION_BITS;
-const HALF = 1 << (PRECISION_BITS - 1);
+export const HALF = 1 << (PRECISION_BITS - 1);
 
 /** A rectangle of the source image (integer pixel coordinates). */
 export interface Box {
@@ -20,7 +20,7 @@ export interface Box {
   height: number;
 }
 
-interface Coeffs {
+export interface Coeffs {
   ksize: number;
   bounds: Int32Array; // per output: xmin, count
   kk: Int32Array; // per output: ksize fixed-point weights
@@ -32,7 +32,7 @@ function bilinearFilter(x: number): number {
 }
 
 // Pillow's precompute_coeffs + normalize_coeffs_8bpc for an input span [0, inSize).
-function precompute(inSize: number, outSize: number): Coeffs {
+export function precompute(inSize: number, outSize: number): Coeffs {
   const scale = inSize / outSize;
   const filterscale = Math.max(scale, 1);
   const support = 1 * filterscale;
@@ -65,7 +65,7 @@ function precompute(inSize: number, outSize: number): Coeffs {
   return { ksize, bounds, kk };
 }
 
-function clip8(v: number): number {
+export function clip8(v: number): number {
   if (v >= ONE * 256) return 255;
   if (v <= 0) return 0;
   return v >> PRECISION_BITS;

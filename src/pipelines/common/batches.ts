@@ -5,10 +5,12 @@ import { fromArray, type Tensor } from "../../tensor/index.js";
 export interface TensorBatch {
   images: Tensor;
   labels: Tensor;
+  /** Segmentation: int64 [N, H, W] label masks, 255 = ignore. */
+  masks?: Tensor;
   size: number;
 }
 
-/** float32 NCHW images (the loader normalised them) and int64 labels. */
+/** float32 NCHW images (the loader normalised them), int64 labels and masks. */
 export function toTensors(b: Batch, device = "cpu"): TensorBatch {
   if (!(b.images instanceof Float32Array)) {
     throw new Error("Expected normalised float32 batches: add a toTensor step to the transform");
@@ -18,5 +20,7 @@ export function toTensors(b: Batch, device = "cpu"): TensorBatch {
     b.labels instanceof BigInt64Array
       ? fromArray(b.labels, [b.labels.length], { device })
       : fromArray(b.labels, [b.labels.length], { dtype: "int64", device });
-  return { images, labels, size: b.shape[0] };
+  const [n, , h, w] = b.shape;
+  const masks = b.masks ? fromArray(b.masks, [n, h, w], { device }) : undefined;
+  return { images, labels, masks, size: n };
 }
