@@ -13,7 +13,7 @@ import { fromPy, fromRaw, toPy, toRaw } from "../../io/tensors.js";
 import type { Backbone } from "../../models/backbone.js";
 import { cat, keep, noGrad, svd, type Tensor, tidy, zeros } from "../../tensor/index.js";
 import { toTensors } from "../common/batches.js";
-import { StopSignal } from "../common/interrupt.js";
+import { pollSignals, StopSignal } from "../common/interrupt.js";
 import { Progress } from "../common/runLog.js";
 import { FeatureMoments, type SvdResult } from "./featureMoments.js";
 
@@ -137,6 +137,7 @@ export async function runSvd(
       progress.update({ epoch: 1, epochs: 1, step: b, steps: total, imgPerSec: ips, loss: 0 });
       if (o.stopAfterBatches !== undefined && b - start >= o.stopAfterBatches)
         stop.request("stopAfterBatches");
+      await pollSignals();
       if (stop.requested && b < total) {
         save(b);
         stopped = true;
