@@ -6,6 +6,7 @@ import { join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
 import { DataLoader } from "../../data/loader.js";
 import type { TransformStep } from "../../data/transforms/pipeline.js";
+import { removeStaleTemps } from "../../io/atomicWrite.js";
 import { saveStateDict } from "../../io/tensors.js";
 import type { Backbone } from "../../models/backbone.js";
 import { createModel } from "../../models/registry.js";
@@ -184,6 +185,7 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
   };
 
   const studentPath = join(runDir, STUDENT_FILE);
+  removeStaleTemps(studentPath);
   // The starting point of the validation curve, once per run (not again on resume).
   let initialValLoss: number | null = null;
   if (inputs.val && c.valEvery > 0 && !existsSync(join(runDir, CHECKPOINT_FILE))) {
