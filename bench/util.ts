@@ -31,19 +31,19 @@ export function runReference(name: string, args: string[] = []): Record<string, 
 
 export interface Row {
   name: string;
-  /** "s" rows compare seconds per call (lower is better); "rate" rows compare items/s. */
+  /** "s" rows compare seconds (lower is better), "rate" rows items/s, "MiB" memory (lower). */
   unit: "s" | "rate" | "MiB";
   ours: number;
   torch: number;
   target?: number;
 }
 
-const fmt = (v: number, unit: Row["unit"]) =>
-  unit === "s"
-    ? v < 1e-3
-      ? `${(v * 1e6).toFixed(2)} µs`
-      : `${(v * 1e3).toFixed(2)} ms`
-    : `${v.toFixed(1)}/s`;
+function fmt(v: number, unit: Row["unit"]): string {
+  if (unit === "MiB") return `${v.toFixed(0)} MiB`;
+  if (unit === "rate") return `${v.toFixed(1)}/s`;
+  if (v < 1e-3) return `${(v * 1e6).toFixed(2)} µs`;
+  return v < 1 ? `${(v * 1e3).toFixed(2)} ms` : `${v.toFixed(2)} s`;
+}
 
 /** Prints a Markdown table; ratio > 1 means kdep is faster. */
 export function printTable(title: string, rows: Row[]): void {

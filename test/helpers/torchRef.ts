@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { createInterface, type Interface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { type DType, fromArray, type Tensor } from "../../src/tensor/index.js";
+import { type DType, fromArray, getNumThreads, type Tensor } from "../../src/tensor/index.js";
 
 export const PYTHON = process.env.KDEP_PYTHON ?? "/usr/bin/python3";
 const SCRIPT = fileURLToPath(new URL("../../../test/helpers/torch_ref.py", import.meta.url));
@@ -31,7 +31,13 @@ export class TorchRef {
   #pending: ((line: string) => void)[] = [];
 
   constructor() {
-    this.#proc = spawn(PYTHON, [SCRIPT], { stdio: ["pipe", "pipe", "pipe"] });
+    // The same thread count as ours: reductions split differently across threads, and a
+    // long one (a conv's weight gradient) can then differ by more than the tests' tolerance.
+    const threads = process.env.KDEP_REF_THREADS ?? String(getNumThreads());
+    this.#proc = spawn(PYTHON, [SCRIPT], {
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, KDEP_REF_THREADS: threads },
+    });
     this.#proc.stderr.on("data", (d) => process.stderr.write(d));
     this.#lines = createInterface({ input: this.#proc.stdout });
     this.#lines.on("line", (l) => this.#pending.shift()?.(l));

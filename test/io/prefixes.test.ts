@@ -1,10 +1,11 @@
-// Prefix stripping and state-dict discovery, and atomic writes (pure TypeScript).
+// Prefix stripping and state-dict discovery, and atomic writes and their cleanup (pure
+// TypeScript).
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { atomicWriteFile } from "../../src/io/atomicWrite.js";
+import { atomicWriteFile, removeStaleTemps } from "../../src/io/atomicWrite.js";
 import { extractStateDict, stripPrefixes } from "../../src/io/prefixes.js";
 import type { RawTensor } from "../../src/io/rawTensor.js";
 
@@ -82,6 +83,28 @@ test("atomicWriteFile replaces whole files and leaves no temp files", () => {
       /could not write .*x\.pth/,
     );
     assert.deepEqual(readdirSync(dir), ["ckpt.pth"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("removeStaleTemps deletes temp files no live writer owns", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kdep-atomic-"));
+  try {
+    const p = join(dir, "checkpoint.pth");
+    const tmp = (pid: number) => `.checkpoint.pth.${pid}.1700000000000.tmp`;
+    // A pid beyond Linux's default pid_max (dead); ours (not writing now); our parent's (a
+    // live writer, kept); another file's temp (not ours to judge).
+    const dead = tmp(2 ** 22 + 7);
+    const mine = tmp(process.pid);
+    const other = tmp(process.ppid);
+    for (const f of [dead, mine, other, ".student.pth.1.2.tmp", "checkpoint.pth"])
+      writeFileSync(join(dir, f), "x");
+    assert.deepEqual(removeStaleTemps(p).sort(), [dead, mine].sort());
+    assert.deepEqual(
+      readdirSync(dir).sort(),
+      [other, ".student.pth.1.2.tmp", "checkpoint.pth"].sort(),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

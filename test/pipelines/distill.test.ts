@@ -131,6 +131,7 @@ torch.save(s.state_dict(), "${dir}/s_after.pth")
       progress: "quiet",
     });
     const last = r.history[r.history.length - 1].val_loss;
+    console.log(`validation distillation loss ${r.initialValLoss} → ${last}`);
     assert.ok(
       r.initialValLoss !== null && last < r.initialValLoss / 1.5,
       `validation loss ${r.initialValLoss} → ${last}`,

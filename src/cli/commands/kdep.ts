@@ -90,7 +90,11 @@ export function registerKdep(program: Command): void {
         exact: Boolean(o.exact),
         checkpointEvery: 20,
       });
-      console.log(`SVD of ${r.manifest.count} features (${teacher.id}) written to ${o.out}`);
+      console.log(
+        r.stopped
+          ? `Stopped after ${r.manifest.count} features; run the same command again to continue`
+          : `SVD of ${r.manifest.count} features (${teacher.id}) written to ${o.out}`,
+      );
     });
 
   program
@@ -98,7 +102,7 @@ export function registerKdep(program: Command): void {
     .description(
       "distil the teacher's SVD-aligned, PTS-scaled feature into a student (kdep-method.md §5)",
     )
-    .option("--config <file>", "JSON or YAML config; flags override it")
+    .option("--config <file>", "JSON or YAML config (keys as below, camelCased); flags override it")
     .option("--data <dir>", "ImageFolder root with train/ (and val/)")
     .option("--svd <dir>", "folder written by `kdep svd` for this teacher")
     .option("--teacher <arch>", "teacher architecture (resnet50)")
@@ -122,9 +126,23 @@ export function registerKdep(program: Command): void {
     .option("--workers <n>", "loader threads (2)", int)
     .option("--seed <n>", "(0)", int)
     .option("--out <dir>", "run folder (runs/distill)")
+    .option("--checkpoint-every <n>", "also checkpoint every n steps within an epoch (200)", int)
     .option("--device <dev>", "cpu or cuda:N")
     .option("--channels-last", "NHWC activations")
     .option("--resume", "continue the run in --out from its last checkpoint")
+    .addHelpText(
+      "after",
+      `
+Settings: a flag given wins over the same key in --config, which wins over the default
+(the paper's recipe, in parentheses). Config keys are the flag names in camelCase (a run's
+config.json lists them all), e.g.
+  epochs: 90
+  batchSize: 512
+  teacherWeights: torchvision:resnet50
+Unknown keys and bad values are refused, naming the key. The resolved settings are written
+to <out>/config.json. Ctrl-C finishes the step, writes a checkpoint and exits 0; continue
+with the same command and --resume.`,
+    )
     .action(async (o) => {
       const { resume, ...rest } = o;
       const flags = { ...rest, pts: o.pts === false ? false : undefined };
@@ -151,7 +169,7 @@ export function registerKdep(program: Command): void {
       });
       console.log(
         r.stopped
-          ? `Stopped at epoch ${r.epochsDone}; continue with the same command and --resume (checkpoint in ${r.runDir})`
+          ? `Stopped in epoch ${r.epochsDone + 1} after step ${r.stepInEpoch}; continue with the same command and --resume (checkpoint in ${r.runDir})`
           : `Student written to ${r.studentPath} (${r.epochsDone} epochs, ${r.seconds.toFixed(0)} s)`,
       );
     });

@@ -5,10 +5,11 @@
 // step and what to save; the loop owns the bookkeeping.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { removeStaleTemps } from "../../io/atomicWrite.js";
 import type { LRScheduler, SGD } from "../../optim/index.js";
 import { getRngState, setRngState, type Tensor } from "../../tensor/index.js";
 import { type CheckpointValue, loadCheckpointFile, saveCheckpointFile } from "./checkpoint.js";
-import { StopSignal } from "./interrupt.js";
+import { pollSignals, StopSignal } from "./interrupt.js";
 import { Progress, RunLog } from "./runLog.js";
 
 export interface StepContext {
@@ -48,6 +49,8 @@ export interface TrainSpec<B> {
 
 export interface TrainResult {
   epochsDone: number;
+  /** Steps done in the unfinished epoch (non-zero after a stop mid-epoch). */
+  stepInEpoch: number;
   stopped: boolean;
   seconds: number;
   lastEval: Record<string, number> | null;
@@ -72,6 +75,7 @@ export async function train<B>(spec: TrainSpec<B>): Promise<TrainResult> {
   const history: TrainResult["history"] = [];
   let lastEval: Record<string, number> | null = null;
 
+  removeStaleTemps(ckptPath);
   if (existsSync(ckptPath)) {
     const ck = loadCheckpointFile(ckptPath);
     spec.restore(ck.state);
@@ -98,6 +102,7 @@ export async function train<B>(spec: TrainSpec<B>): Promise<TrainResult> {
 
   const started = Date.now() - loop.seconds * 1000;
   let stepsThisRun = 0;
+  let stopped = false;
   try {
     while (loop.epoch < spec.epochs && !stop.requested) {
       const epoch = loop.epoch;
@@ -145,12 +150,18 @@ export async function train<B>(spec: TrainSpec<B>): Promise<TrainResult> {
         if (loop.globalStep % 10 === 0) {
           log.log(
             `${spec.name}/train_step`,
-            { ...losses, lr: spec.optimizer.paramGroups[0].lr, epoch: epoch + 1 },
+            {
+              ...losses,
+              lr: spec.optimizer.paramGroups[0].lr,
+              epoch: epoch + 1,
+              global_step: loop.globalStep,
+            },
             loop.globalStep,
           );
         }
         if (spec.stopAfterSteps !== undefined && stepsThisRun >= spec.stopAfterSteps)
           stop.request("stopAfterSteps");
+        await pollSignals();
         if (stop.requested) break;
         if (
           spec.checkpointEvery &&
@@ -189,10 +200,16 @@ export async function train<B>(spec: TrainSpec<B>): Promise<TrainResult> {
       save();
       spec.afterEpoch?.(loop.epoch);
     }
-    if (stop.requested) {
+    // A stop that came after the last epoch's checkpoint has nothing left to save.
+    stopped = stop.requested && loop.epoch < spec.epochs;
+    if (stopped) {
       loop.seconds = (Date.now() - started) / 1000;
       save();
-      log.log(`${spec.name}/stopped`, { epoch: loop.epoch, step: loop.step });
+      log.log(`${spec.name}/stopped`, {
+        epoch: loop.epoch,
+        step: loop.step,
+        global_step: loop.globalStep,
+      });
     }
   } finally {
     progress.stop();
@@ -201,7 +218,8 @@ export async function train<B>(spec: TrainSpec<B>): Promise<TrainResult> {
   }
   return {
     epochsDone: loop.epoch,
-    stopped: stop.requested,
+    stepInEpoch: loop.step,
+    stopped,
     seconds: loop.seconds,
     lastEval,
     history,

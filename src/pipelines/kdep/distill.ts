@@ -1,11 +1,12 @@
 // KDEP distillation (kdep-method.md §2–§5): a frozen teacher's pooled pre-ReLU feature,
 // aligned by SVD (or a baseline), becomes the regression target of a randomly initialised
 // student's pooled pre-ReLU feature. The student alone is exported after every epoch.
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
 import { DataLoader } from "../../data/loader.js";
 import type { TransformStep } from "../../data/transforms/pipeline.js";
+import { removeStaleTemps } from "../../io/atomicWrite.js";
 import { saveStateDict } from "../../io/tensors.js";
 import type { Backbone } from "../../models/backbone.js";
 import { createModel } from "../../models/registry.js";
@@ -53,6 +54,35 @@ export interface DistillResult extends TrainResult {
 }
 
 export const STUDENT_FILE = "student.pth";
+export const CONFIG_FILE = "config.json";
+
+/** Settings a resumed run may change: where things are, how fast, how long, how often. */
+const MAY_CHANGE_ON_RESUME = new Set([
+  "epochs",
+  "workers",
+  "out",
+  "data",
+  "svd",
+  "device",
+  "channelsLast",
+  "microBatch",
+  "valEvery",
+  "checkpointEvery",
+]);
+
+/** Resuming with other settings would continue another run's trajectory: refuse. */
+function checkResumable(saved: Record<string, unknown>, now: object, where: string): void {
+  const diffs = Object.entries(now)
+    .filter(
+      ([k, v]) => !MAY_CHANGE_ON_RESUME.has(k) && JSON.stringify(saved[k]) !== JSON.stringify(v),
+    )
+    .map(([k, v]) => `${k}: ${JSON.stringify(saved[k])} → ${JSON.stringify(v)}`);
+  if (diffs.length > 0) {
+    throw new Error(
+      `Cannot resume with settings that differ from ${where} (${diffs.join(", ")}): give the same settings, or choose another --out`,
+    );
+  }
+}
 
 function buildAlignment(
   c: DistillConfig,
@@ -101,11 +131,12 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
   distiller.train();
 
   const runDir = c.out;
+  const resolved = { ...c, lr, lossWeight };
+  const recordPath = join(runDir, CONFIG_FILE);
+  if (existsSync(join(runDir, CHECKPOINT_FILE)) && existsSync(recordPath))
+    checkResumable(JSON.parse(readFileSync(recordPath, "utf8")), resolved, recordPath);
   mkdirSync(runDir, { recursive: true });
-  writeFileSync(
-    join(runDir, "config.json"),
-    `${JSON.stringify({ ...c, lr, lossWeight }, null, 2)}\n`,
-  );
+  writeFileSync(recordPath, `${JSON.stringify(resolved, null, 2)}\n`);
 
   const loader = new DataLoader(inputs.train, {
     batchSize: c.batchSize,
@@ -154,6 +185,7 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
   };
 
   const studentPath = join(runDir, STUDENT_FILE);
+  removeStaleTemps(studentPath);
   // The starting point of the validation curve, once per run (not again on resume).
   let initialValLoss: number | null = null;
   if (inputs.val && c.valEvery > 0 && !existsSync(join(runDir, CHECKPOINT_FILE))) {

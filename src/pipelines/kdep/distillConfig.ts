@@ -57,17 +57,3 @@ export function defaultLossWeight(teacherWeights: string | undefined, align = "s
   if (align === "logits") return 1;
   return teacherWeights?.startsWith("torchvision:") ? 20 : 3;
 }
-
-/** Validates a config, naming every bad field. */
-export function parseConfig<S extends z.ZodType>(
-  schema: S,
-  raw: unknown,
-  where: string,
-): z.infer<S> {
-  const r = schema.safeParse(raw);
-  if (!r.success) {
-    const lines = r.error.issues.map((i) => `  ${i.path.join(".") || "(config)"}: ${i.message}`);
-    throw new Error(`Invalid configuration in ${where}:\n${lines.join("\n")}`);
-  }
-  return r.data;
-}

@@ -11,8 +11,9 @@ import { readNpy, writeNpy } from "../../io/npy.js";
 import { readPth, writePth } from "../../io/pth.js";
 import { fromPy, fromRaw, toPy, toRaw } from "../../io/tensors.js";
 import type { Backbone } from "../../models/backbone.js";
-import { cat, keep, noGrad, svd, type Tensor, tidy } from "../../tensor/index.js";
+import { cat, keep, noGrad, svd, type Tensor, tidy, zeros } from "../../tensor/index.js";
 import { toTensors } from "../common/batches.js";
+import { pollSignals, StopSignal } from "../common/interrupt.js";
 import { Progress } from "../common/runLog.js";
 import { FeatureMoments, type SvdResult } from "./featureMoments.js";
 
@@ -44,7 +45,7 @@ export interface SvdInputs {
   /** Checkpoint the accumulators every this many batches. */
   checkpointEvery?: number;
   progress?: "auto" | "bar" | "lines" | "quiet";
-  /** Test hook: stop (with a checkpoint) after this many batches. */
+  /** Test hook: stop (with a checkpoint) after this many batches, as Ctrl-C does. */
   stopAfterBatches?: number;
 }
 
@@ -70,8 +71,22 @@ export async function runSvd(
   const moments = new FeatureMoments(d);
   const kept: Tensor[] = [];
   let start = 0;
+  // What the saved accumulators depend on: resuming with anything else would mix passes.
+  const identity = JSON.stringify({
+    teacher: o.teacherId,
+    images: o.data.length,
+    batchSize,
+    seed,
+    transform: o.transform,
+    exact: o.exact ?? false,
+  });
   if (existsSync(statePath)) {
     const s = fromPy(readPth(statePath)) as Map<string, unknown>;
+    if (s.get("identity") !== identity) {
+      throw new Error(
+        `${statePath} belongs to another SVD pass (saved ${String(s.get("identity"))}, now ${identity}): delete it to start over, or use another --out`,
+      );
+    }
     moments.restore(s.get("sum") as Tensor, s.get("scatter") as Tensor, Number(s.get("count")));
     start = Number(s.get("next_batch"));
     if (o.exact) kept.push(keep(s.get("features") as Tensor));
@@ -95,6 +110,7 @@ export async function runSvd(
         scatter: moments.scatter,
         count: moments.count,
         next_batch: next,
+        identity,
         features,
       }),
     );
@@ -102,6 +118,8 @@ export async function runSvd(
   };
   let b = start;
   let stopped = false;
+  // Ctrl-C: save the accumulators after this batch; running again continues from them.
+  const stop = new StopSignal();
   const t0 = Date.now();
   progress.start({ epoch: 1, epochs: 1, step: b, steps: total, imgPerSec: 0, loss: 0 });
   try {
@@ -117,7 +135,10 @@ export async function runSvd(
       b++;
       const ips = ((b - start) * batchSize) / Math.max(1e-3, (Date.now() - t0) / 1000);
       progress.update({ epoch: 1, epochs: 1, step: b, steps: total, imgPerSec: ips, loss: 0 });
-      if (o.stopAfterBatches !== undefined && b - start >= o.stopAfterBatches && b < total) {
+      if (o.stopAfterBatches !== undefined && b - start >= o.stopAfterBatches)
+        stop.request("stopAfterBatches");
+      await pollSignals();
+      if (stop.requested && b < total) {
         save(b);
         stopped = true;
         break;
@@ -126,6 +147,7 @@ export async function runSvd(
     }
   } finally {
     progress.stop();
+    stop.dispose();
     await loader.close();
   }
   if (stopped) return { result: null, manifest: manifestOf(o, moments.count, seed), stopped };
@@ -134,9 +156,13 @@ export async function runSvd(
   if (o.exact) {
     result = tidy(() => {
       const X = cat(kept);
+      const [n, dim] = X.shape;
       const mean = X.mean(0);
-      const { S, Vh } = svd(X.sub(mean));
-      return { V: Vh.t().contiguous(), mean, singularValues: S, count: X.size(0) };
+      // With fewer features than dimensions the thin SVD has only n right vectors; V must
+      // stay d×d (the remaining columns span the null space, their σ is 0).
+      const { S, Vh } = svd(X.sub(mean), n < dim);
+      const sigma = n < dim ? cat([S, zeros([dim - n], { dtype: S.dtype })]) : S;
+      return { V: Vh.t().contiguous(), mean, singularValues: sigma, count: n };
     });
   } else {
     result = moments.finalize();
