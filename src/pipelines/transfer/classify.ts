@@ -83,6 +83,8 @@ export async function runClassification(inputs: ClassifyInputs): Promise<Classif
   const c = inputs.config;
   const run = inputs.run ?? 0;
   const seed = c.seed + run;
+  // Before the backbone exists: its random init, the new head and any dropout all draw from
+  // this seed, never from what earlier work left in the global generator.
   manualSeed(seed);
   const model = inputs.createBackbone();
   model.preReluFeature = false; // transfer uses the standard network (§2)
