@@ -32,20 +32,33 @@ const SUITE: Array<{ dataset: "cifar100" | "dtd" | "caltech256" | "cub200"; dirs
   { dataset: "cub200", dirs: ["CUB_200_2011", "cub200"] },
 ];
 
+/** "none" (or no weights at all) means a random init drawn from the run's seed. */
+async function weightsPath(spec: string | undefined): Promise<string | null> {
+  if (!spec || spec === "none") return null;
+  return (await resolveWeights(spec)).path;
+}
+
 /** `runs` fine-tunings of a backbone (fresh weights each run) on one dataset. */
 async function transferRuns(c: TransferConfig, data: TransferData, weights: string | null) {
   const t = transferTransforms(c, data.mean, data.std);
   const results = [];
   for (let run = 0; run < c.runs; run++) {
-    const backbone = createModel(c.backbone, { numClasses: 0 });
-    if (weights) {
-      const report = loadWeightsInto(backbone, weights, { strict: false });
-      if (run === 0) for (const line of report) process.stderr.write(`weights: ${line}\n`);
-    }
+    // Built inside the run, after its seed: a random init is then the run's own.
+    const createBackbone = () => {
+      const backbone = createModel(c.backbone, {
+        numClasses: 0,
+        ...(c.width ? { width: c.width } : {}),
+      });
+      if (weights) {
+        const report = loadWeightsInto(backbone, weights, { strict: false });
+        if (run === 0) for (const line of report) process.stderr.write(`weights: ${line}\n`);
+      }
+      return backbone;
+    };
     results.push(
       await runClassification({
         config: c,
-        backbone,
+        createBackbone,
         numClasses: data.numClasses,
         train: data.train,
         test: data.test,
@@ -69,6 +82,7 @@ export function registerTransfer(program: Command): void {
     .option("--dataset <name>", DATASETS.join(" | "))
     .option("--data <path>", "dataset root (CIFAR-100: the .tar.gz or its folder)")
     .option("--backbone <arch>", "registry architecture (resnet18)")
+    .option("--width <n>", "ResNet base width (64); narrower for quick runs", int)
     .option(
       "--weights <spec>",
       "student.pth, torchvision/robustness checkpoint, URL or torchvision:<arch>; none = random init",
@@ -91,7 +105,7 @@ export function registerTransfer(program: Command): void {
       const c = resolveConfig(TransferConfigSchema, o, o.config);
       if (!c.data) throw new Error("transfer cls needs --data");
       const data = await transferData(c.dataset, c.data);
-      const weights = c.weights ? (await resolveWeights(c.weights)).path : null;
+      const weights = await weightsPath(c.weights);
       const results = await transferRuns(c, data, weights);
       results.forEach((r, run) => {
         console.log(
@@ -110,7 +124,10 @@ export function registerTransfer(program: Command): void {
     .description(
       "CIFAR-100, DTD, Caltech-256 and CUB-200 for one or more students → Figure-1 table (md, csv, json, png)",
     )
-    .requiredOption("--students <list>", "comma-separated checkpoints (name=path to label them)")
+    .requiredOption(
+      "--students <list>",
+      "comma-separated checkpoints, name=path to label them; none = random init",
+    )
     .requiredOption(
       "--data-root <dir>",
       "folder holding cifar-100-python, dtd, 256_ObjectCategories, CUB_200_2011",
@@ -121,24 +138,56 @@ export function registerTransfer(program: Command): void {
       "cifar100,dtd,caltech256,cub200",
     )
     .option("--backbone <arch>", "architecture of the students", "resnet18")
+    .option("--width <n>", "ResNet base width of the students (64)", int)
     .option("--runs <n>", "runs per dataset (the paper: 2)", int, 2)
     .option("--epochs <n>", "(150)", int)
+    .option("--batch-size <n>", "(64)", int)
     .option("--lr <lr>", "(0.001)", num)
+    .option("--lr-step <n>", "×0.1 every n epochs (50)", int)
+    .option("--eval-every <n>", "(5)", int)
+    .option("--image-size <n>", "(224)", int)
+    .option("--resize <n>", "test-time resize before the centre crop (256)", int)
+    .option("--seed <n>", "(0)", int)
     .option("--workers <n>", "(2)", int)
+    .option("--device <dev>", "cpu or cuda:N")
     .option("--out <dir>", "suite folder", "runs/suite")
     .action(async (o) => {
       const students = String(o.students)
         .split(",")
         .map((s: string) => {
-          const [name, path] = s.includes("=")
-            ? s.split("=")
-            : [basename(s).replace(/\.[^.]+$/, ""), s];
+          const eq = s.indexOf("=");
+          const path = eq >= 0 ? s.slice(eq + 1) : s;
+          const name = eq >= 0 ? s.slice(0, eq) : basename(s).replace(/\.[^.]+$/, "");
           return { name, path };
         });
+      const names = students.map((s) => s.name);
+      if (new Set(names).size !== names.length)
+        throw new Error(`Expected distinct student names but received ${names.join(", ")}`);
       const wanted = String(o.datasets).split(",");
+      const unknown = wanted.filter((d) => !SUITE.some((e) => e.dataset === d));
+      if (unknown.length)
+        throw new Error(
+          `Unknown suite dataset(s) ${unknown.join(", ")}; expected cifar100, dtd, caltech256, cub200`,
+        );
+      // The protocol's defaults with only the flags given replacing them.
+      const given = Object.fromEntries(
+        Object.entries({
+          width: o.width,
+          epochs: o.epochs,
+          batchSize: o.batchSize,
+          lr: o.lr,
+          lrStep: o.lrStep,
+          evalEvery: o.evalEvery,
+          imageSize: o.imageSize,
+          resize: o.resize,
+          seed: o.seed,
+          workers: o.workers,
+          device: o.device,
+        }).filter(([, v]) => v !== undefined),
+      );
       const rows: SuiteRow[] = [];
       for (const st of students) {
-        const w = await resolveWeights(st.path);
+        const weights = await weightsPath(st.path);
         for (const entry of SUITE.filter((e) => wanted.includes(e.dataset))) {
           const dir = entry.dirs.map((d) => join(o.dataRoot, d)).find((p) => existsSync(p));
           if (!dir)
@@ -146,18 +195,16 @@ export function registerTransfer(program: Command): void {
               `${entry.dataset}: none of ${entry.dirs.join(", ")} under ${o.dataRoot}`,
             );
           const c = TransferConfigSchema.parse({
+            ...given,
             backbone: o.backbone,
-            weights: w.path,
+            weights: st.path,
             dataset: entry.dataset,
             data: dir,
             runs: o.runs,
-            ...(o.epochs ? { epochs: o.epochs } : {}),
-            ...(o.lr ? { lr: o.lr } : {}),
-            ...(o.workers !== undefined ? { workers: o.workers } : {}),
             out: join(o.out, st.name, entry.dataset),
           });
           const data = await transferData(c.dataset, dir);
-          const accs = (await transferRuns(c, data, w.path)).map((r) => r.bestTop1);
+          const accs = (await transferRuns(c, data, weights)).map((r) => r.bestTop1);
           rows.push({ student: st.name, dataset: entry.dataset, runs: accs });
           console.log(`${st.name} · ${entry.dataset}: ${accs.map((a) => a.toFixed(2)).join(", ")}`);
         }

@@ -7,7 +7,6 @@ import { join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
 import { fashionMnist } from "../../data/datasets/idx.js";
 import { balancedSubset, subsetByClasses } from "../../data/datasets/select.js";
-import type { Backbone } from "../../models/backbone.js";
 import { createModel } from "../../models/registry.js";
 import { loadWeightsInto } from "../../models/weights.js";
 import { native } from "../../native/binding.js";
@@ -145,7 +144,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     const r = await runDistill({
       config,
       teacher: teacher.model,
-      student: student(align === "logits" ? UPSTREAM.length : 0),
+      student: () => student(align === "logits" ? UPSTREAM.length : 0),
       train: subset,
       trainTransform: pretrainTransform(size),
       val: upstreamTest.length > 2000 ? balancedSubset(upstreamTest, 200, 1) : upstreamTest,
@@ -173,7 +172,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     share: string,
   ) => {
     const r = await runSupervised({
-      model: student(UPSTREAM.length),
+      createModel: () => student(UPSTREAM.length),
       train: data,
       trainTransform: pretrainTransform(size),
       out: join(runs, id),
@@ -212,8 +211,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
         100 + seed,
         `downstream ${s.transfer.perClass}/class`,
       );
-      const backbone: Backbone = student(0);
-      if (p.weights) loadWeightsInto(backbone, p.weights, { strict: false });
       const config = TransferConfigSchema.parse({
         backbone: s.student.arch,
         dataset: "fashion-mnist",
@@ -230,7 +227,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
       });
       const r = await runClassification({
         config,
-        backbone,
+        createBackbone: () => {
+          const backbone = student(0);
+          if (p.weights) loadWeightsInto(backbone, p.weights, { strict: false });
+          return backbone;
+        },
         numClasses: DOWNSTREAM.length,
         train: labelled,
         test: downTest,

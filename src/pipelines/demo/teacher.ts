@@ -60,14 +60,13 @@ export async function demoTeacher(
   const dir = join(cacheDir(), "demo-teachers", key);
   const weights = join(dir, "teacher.pth");
   const metaPath = join(dir, "teacher.json");
-  const model = createModel(s.teacher.arch, {
-    numClasses: upstream.classes.length,
-    width: s.width,
-  });
+  const build = () =>
+    createModel(s.teacher.arch, { numClasses: upstream.classes.length, width: s.width });
   if (existsSync(weights) && existsSync(metaPath)) {
     const meta = JSON.parse(readFileSync(metaPath, "utf8")) as Meta;
     const digest = await sha256File(weights);
     if (digest === meta.sha256) {
+      const model = build();
       loadWeightsInto(model, weights);
       return {
         model,
@@ -85,7 +84,7 @@ export async function demoTeacher(
   rmSync(join(dir, "run"), { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const r = await runSupervised({
-    model,
+    createModel: build,
     train: upstream,
     trainTransform: pretrainTransform(s.imageSize),
     val: upstreamTest,
@@ -106,7 +105,7 @@ export async function demoTeacher(
   rmSync(`${weights}.tmp`);
   atomicWriteFile(metaPath, Buffer.from(`${JSON.stringify(meta, null, 2)}\n`));
   return {
-    model,
+    model: r.model,
     id: `${s.teacher.arch}@${digest.slice(0, 16)}`,
     accuracy: meta.accuracy,
     seconds: meta.seconds,

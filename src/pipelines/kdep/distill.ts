@@ -36,8 +36,12 @@ export interface DistillInputs {
   valTransform?: TransformStep[];
   /** Required for align "svd". */
   svd?: SvdBasis;
-  /** A prebuilt student (e.g. narrower widths); default: createModel(config.student). */
-  student?: Backbone;
+  /**
+   * A custom student (e.g. narrower widths); default: createModel(config.student). Pass a
+   * factory for a reproducible run: it is called after config.seed is set, whereas a built
+   * instance holds whatever the caller's generator drew.
+   */
+  student?: Backbone | (() => Backbone);
   progress?: "auto" | "bar" | "lines" | "quiet";
   /** Test hook: stop (with a checkpoint) after this many steps. */
   stopAfterSteps?: number;
@@ -116,11 +120,13 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
   const teacher = inputs.teacher;
   // The student carries a head only when a loss reads its logits (the final method does not).
   const student =
-    inputs.student ??
-    createModel(c.student, {
-      numClasses: needLogits ? teacher.numClasses : 0,
-      preReluFeature: true,
-    });
+    typeof inputs.student === "function"
+      ? inputs.student()
+      : (inputs.student ??
+        createModel(c.student, {
+          numClasses: needLogits ? teacher.numClasses : 0,
+          preReluFeature: true,
+        }));
   const align = buildAlignment(c, inputs, student, lossWeight);
   const distiller = new Distiller(teacher, student, align, {
     logitWeight: c.logitWeight,

@@ -16,7 +16,9 @@ import { type TrainResult, train } from "../common/trainLoop.js";
 import { evaluateClassifier } from "../transfer/classify.js";
 
 export interface SupervisedInputs {
-  model: Backbone;
+  /** Builds the model after the seed is set, so its random init is the seed's (libtorch's
+   * global generator is seeded randomly at start-up). */
+  createModel: () => Backbone;
   train: Dataset;
   trainTransform: TransformStep[];
   val?: Dataset;
@@ -36,6 +38,7 @@ export interface SupervisedInputs {
 }
 
 export interface SupervisedResult extends TrainResult {
+  model: Backbone;
   weightsPath: string;
   valTop1: number | null;
 }
@@ -44,7 +47,7 @@ export const WEIGHTS_FILE = "model.pth";
 
 export async function runSupervised(o: SupervisedInputs): Promise<SupervisedResult> {
   manualSeed(o.seed ?? 0);
-  const model = o.model;
+  const model = o.createModel();
   model.preReluFeature = false;
   model.train();
   if (model.numClasses !== o.train.classes.length) {
@@ -53,7 +56,7 @@ export async function runSupervised(o: SupervisedInputs): Promise<SupervisedResu
     );
   }
   mkdirSync(o.out, { recursive: true });
-  const { model: _m, train: _t, val: _v, ...plain } = o;
+  const { createModel: _m, train: _t, val: _v, ...plain } = o;
   writeFileSync(
     join(o.out, "config.json"),
     `${JSON.stringify({ ...plain, trainImages: o.train.length }, null, 2)}\n`,
@@ -123,7 +126,7 @@ export async function runSupervised(o: SupervisedInputs): Promise<SupervisedResu
       progress: o.progress,
     });
     const last = r.history.filter((h) => typeof h.top1 === "number").pop();
-    return { ...r, weightsPath, valTop1: valTop1 ?? last?.top1 ?? null };
+    return { ...r, model, weightsPath, valTop1: valTop1 ?? last?.top1 ?? null };
   } finally {
     await loader.close();
   }

@@ -18,8 +18,12 @@ import { ClassificationMeter } from "./metrics.js";
 
 export interface ClassifyInputs {
   config: TransferConfig;
-  /** The backbone with its pre-trained weights already loaded (its head is replaced). */
-  backbone: Backbone;
+  /**
+   * Builds the backbone and loads its pre-trained weights (its head is then replaced). Called
+   * after the run's seed is set: a random init (or any weight the file lacks) is drawn from
+   * that seed, not from the global generator, which libtorch seeds randomly at start-up.
+   */
+  createBackbone: () => Backbone;
   numClasses: number;
   train: Dataset;
   test: Dataset;
@@ -39,6 +43,8 @@ export interface ClassifyResult {
   seconds: number;
   runDir: string;
   history: Array<{ epoch: number } & Record<string, number>>;
+  /** The trained model (not written to result.json). */
+  model: Backbone;
 }
 
 export async function evaluateClassifier(
@@ -77,8 +83,10 @@ export async function runClassification(inputs: ClassifyInputs): Promise<Classif
   const c = inputs.config;
   const run = inputs.run ?? 0;
   const seed = c.seed + run;
+  // Before the backbone exists: its random init, the new head and any dropout all draw from
+  // this seed, never from what earlier work left in the global generator.
   manualSeed(seed);
-  const model = inputs.backbone;
+  const model = inputs.createBackbone();
   model.preReluFeature = false; // transfer uses the standard network (§2)
   model.resetClassifier(inputs.numClasses);
   const probe = c.mode === "linear-probe";
@@ -163,7 +171,7 @@ export async function runClassification(inputs: ClassifyInputs): Promise<Classif
     const lastEval = result.history.filter((h) => typeof h.top1 === "number").pop();
     if (lastEval)
       last = { top1: lastEval.top1, top5: lastEval.top5, meanPerClass: lastEval.mean_per_class };
-    const out: ClassifyResult = {
+    const out: Omit<ClassifyResult, "model"> = {
       bestTop1: best.top1,
       finalTop1: last.top1,
       finalTop5: last.top5,
@@ -174,7 +182,7 @@ export async function runClassification(inputs: ClassifyInputs): Promise<Classif
       history: result.history,
     };
     writeFileSync(join(runDir, "result.json"), `${JSON.stringify(out, null, 2)}\n`);
-    return out;
+    return { ...out, model };
   } finally {
     await loader.close();
   }

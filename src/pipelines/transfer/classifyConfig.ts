@@ -13,7 +13,9 @@ export const DATASETS = [
 export const TransferConfigSchema = z
   .object({
     backbone: z.string().default("resnet18"),
-    /** Weights: a kdep student.pth, torchvision/robustness/KDEP checkpoint, or none (random). */
+    /** ResNet base width (64 in the paper); narrower for quick runs and tests. */
+    width: z.number().int().positive().optional(),
+    /** Weights: a kdep student.pth, torchvision/robustness/KDEP checkpoint, or "none" (random). */
     weights: z.string().optional(),
     dataset: z.enum(DATASETS).default("cifar100"),
     data: z.string().optional(),

@@ -2,14 +2,13 @@
 
 usage: make_fixtures.py ROOT  → prints JSON with what Python reads back (the truth).
 """
-import io
 import json
 import os
-import pickle
 import sys
-import tarfile
 
 import numpy as np
+from classification_fixtures import (cifar100_batch, write_caltech256, write_cifar100_dir, write_cifar100_tar,
+                                     write_cub200, write_dtd)
 from PIL import Image
 
 root = sys.argv[1]
@@ -39,25 +38,9 @@ truth["imagefolder"] = {"classes": ds.classes, "samples": [[os.path.relpath(p, r
 
 # CIFAR-100 python: protocol 2 (how the real files were written, by Python 2) extracted,
 # and protocol 4 inside a tar.gz.
-def cifar(n, seed):
-    r = np.random.default_rng(seed)
-    return {b"data": r.integers(0, 255, (n, 3072), dtype=np.uint8), b"fine_labels": [int(x) for x in r.integers(0, 100, n)],
-            b"coarse_labels": [int(x) for x in r.integers(0, 20, n)], b"filenames": [b"f%d.png" % i for i in range(n)],
-            b"batch_label": b"training batch 1 of 1"}
-
-
-meta = {b"fine_label_names": [b"class%03d" % i for i in range(100)], b"coarse_label_names": [b"c%d" % i for i in range(20)]}
-train, test = cifar(50, 1), cifar(20, 2)
-os.makedirs(f"{root}/cifar/cifar-100-python")
-for name, obj in [("train", train), ("test", test), ("meta", meta)]:
-    with open(f"{root}/cifar/cifar-100-python/{name}", "wb") as f:
-        pickle.dump(obj, f, protocol=2)
-with tarfile.open(f"{root}/cifar-100-python.tar.gz", "w:gz") as tar:
-    for name, obj in [("train", train), ("test", test), ("meta", meta)]:
-        b = pickle.dumps(obj, protocol=4)
-        ti = tarfile.TarInfo(f"cifar-100-python/{name}")
-        ti.size = len(b)
-        tar.addfile(ti, io.BytesIO(b))
+train, test = cifar100_batch(50, 1), cifar100_batch(20, 2)
+write_cifar100_dir(f"{root}/cifar", train, test, protocol=2)
+write_cifar100_tar(f"{root}/cifar-100-python.tar.gz", train, test, protocol=4)
 truth["cifar"] = {"train_labels": train[b"fine_labels"], "test_labels": test[b"fine_labels"],
                   "train0_hwc": train[b"data"][0].reshape(3, 32, 32).transpose(1, 2, 0).ravel().tolist()}
 # Binary version: <coarse><fine><3072 bytes>.
@@ -68,41 +51,15 @@ with open(f"{root}/cifar-bin/cifar-100-binary/test.bin", "wb") as f:
 open(f"{root}/cifar-bin/cifar-100-binary/fine_label_names.txt", "w").write("\n".join(f"class{i:03d}" for i in range(100)) + "\n")
 
 # DTD split 1.
-classes = ["banded", "blotchy", "zigzagged"]
-lists = {"train1": [], "val1": [], "test1": []}
-for c in classes:
-    for i in range(6):
-        img(f"{root}/dtd/dtd/images/{c}/{c}_{i:04d}.jpg")
-        lists[["train1", "val1", "test1"][i % 3]].append(f"{c}/{c}_{i:04d}.jpg")
-os.makedirs(f"{root}/dtd/dtd/labels")
-for k, v in lists.items():
-    open(f"{root}/dtd/dtd/labels/{k}.txt", "w").write("\n".join(v) + "\n")
+write_dtd(f"{root}/dtd", ["banded", "blotchy", "zigzagged"], 6, img)
 
 # Caltech-256: two categories + clutter, 63/61/62 images, file indices not in listing order.
-for c, n in [("001.ak47", 63), ("002.american-flag", 61), ("257.clutter", 62)]:
-    for i in range(1, n + 1):
-        p = f"{root}/caltech/256_ObjectCategories/{c}/{c[:3]}_{i:04d}.jpg"
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        Image.new("RGB", (8, 8), (i, 0, 0)).save(p)
+write_caltech256(f"{root}/caltech", [("001.ak47", 63), ("002.american-flag", 61), ("257.clutter", 62)])
 os.makedirs(f"{root}/caltech/256_ObjectCategories/001.ak47/greg")
 
 # CUB-200-2011 official files (3 classes).
-cub = f"{root}/cub/CUB_200_2011"
-cnames = ["001.Black_footed_Albatross", "002.Laysan_Albatross", "003.Sooty_Albatross"]
-rows, labels, split = [], [], []
-k = 1
-for ci, c in enumerate(cnames):
-    for i in range(4):
-        rel = f"{c}/{c[4:]}_{i}.jpg"
-        img(f"{cub}/images/{rel}", 10, 10)
-        rows.append(f"{k} {rel}")
-        labels.append(f"{k} {ci + 1}")
-        split.append(f"{k} {1 if i < 3 else 0}")
-        k += 1
-open(f"{cub}/images.txt", "w").write("\n".join(rows) + "\n")
-open(f"{cub}/image_class_labels.txt", "w").write("\n".join(labels) + "\n")
-open(f"{cub}/train_test_split.txt", "w").write("\n".join(split) + "\n")
-open(f"{cub}/classes.txt", "w").write("\n".join(f"{i + 1} {c}" for i, c in enumerate(cnames)) + "\n")
+write_cub200(f"{root}/cub", ["001.Black_footed_Albatross", "002.Laysan_Albatross", "003.Sooty_Albatross"], 4, 3,
+             lambda path, w, h: img(path, w, h))
 
 # VOC2012: palette masks (indices, not colours), a train_aug list, an XML annotation.
 voc = f"{root}/voc/VOCdevkit/VOC2012"
