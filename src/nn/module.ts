@@ -4,6 +4,7 @@
 // Importing the tensor layer registers every op on Tensor.prototype and sets the thread count.
 import "../tensor/index.js";
 import { noGrad } from "../tensor/autograd.js";
+import { type DType, isFloating } from "../tensor/dtype.js";
 import { keep } from "../tensor/scope.js";
 import type { Tensor } from "../tensor/tensor.js";
 
@@ -165,6 +166,39 @@ export class Module {
   apply(fn: (m: Module) => void): this {
     for (const c of this.#children.values()) c.apply(fn);
     fn(this);
+    return this;
+  }
+
+  /**
+   * Moves every parameter, buffer and gradient to `device` and casts floating ones to
+   * `dtype` (integer buffers such as BN's counter keep theirs), in place like PyTorch's
+   * `module.to`: the tensor objects stay the same, so fields and optimisers that hold them
+   * see the moved data.
+   */
+  to(target: string | { device?: string; dtype?: DType }): this {
+    const { device, dtype } = typeof target === "string" ? { device: target } : target;
+    const convert = (t: Tensor): void => {
+      const want = {
+        device: device ?? t.device,
+        dtype: dtype !== undefined && isFloating(t.dtype) ? dtype : t.dtype,
+      };
+      if (want.device === t.device && want.dtype === t.dtype) return;
+      const moved = t.to(want);
+      t.setData_(moved);
+      moved.dispose();
+    };
+    noGrad(() => {
+      for (const p of this.parameters()) {
+        convert(p);
+        const g = p.grad;
+        if (g) {
+          convert(g);
+          p.grad = g;
+          g.dispose();
+        }
+      }
+      for (const b of this.buffers()) convert(b);
+    });
     return this;
   }
 

@@ -19,6 +19,12 @@ export type TypedArray =
 // release a no-op.
 const collector = new FinalizationRegistry<NativeHandle>((h) => native.dispose(h));
 
+let setDataId = -1;
+const setDataOp = (): number => {
+  if (setDataId < 0) setDataId = native.lookupOp("aten::set_data", "").id;
+  return setDataId;
+};
+
 export class Tensor implements Disposable {
   #handle: NativeHandle;
   #meta: [number[], number, string] | undefined;
@@ -99,6 +105,17 @@ export class Tensor implements Disposable {
     if (this.#disposed) return;
     native.dispose(this.#handle);
     this.#disposed = true;
+  }
+
+  /**
+   * Replaces this tensor's data with `src`'s (any device or dtype), keeping this object,
+   * its autograd leaf status and its requires-grad flag — PyTorch's `t.data = src`. What
+   * holds this tensor (a module field, an optimiser) sees the new data.
+   */
+  setData_(src: Tensor): this {
+    native.callOpDiscard(setDataOp(), this.handle, src.handle);
+    this.#meta = undefined;
+    return this;
   }
 
   /** The single element as a number. */

@@ -67,6 +67,35 @@ describe("Module", () => {
     assert.equal(net.parameters().length, 12);
   });
 
+  it("to(dtype) converts in place: same tensor objects, integer buffers kept, still trainable", () => {
+    T.manualSeed(3);
+    const net = smallNet();
+    const x = T.randn([2, 3, 32, 32]);
+    net.eval();
+    const before = T.noGrad(() => net.forward(x)).toArray();
+    const params = net.parameters();
+    const frozen = params[0].requiresGrad_(false);
+    // A gradient present before the move moves with its parameter.
+    T.tidy(() => net.forward(x).sum().backward());
+    net.to({ dtype: "float64" });
+    assert.ok(net.parameters().every((p, i) => p === params[i] && p.dtype === "float64"));
+    assert.equal(frozen.requiresGrad, false);
+    assert.ok(params.slice(1).every((p) => p.requiresGrad && p.isLeaf));
+    assert.equal(params[1].grad?.dtype, "float64");
+    const counters = net.stateDict();
+    for (const [k, t] of counters)
+      assert.equal(t.dtype, k.endsWith("num_batches_tracked") ? "int64" : "float64", k);
+    const after64 = T.noGrad(() => net.forward(x.double())).toArray();
+    after64.forEach((v, i) => assert.ok(Math.abs(v - before[i]) < 1e-4, `output ${i}`));
+    // The optimiser's references are the module's tensors: a step still trains them.
+    net.train();
+    net.zeroGrad();
+    T.tidy(() => net.forward(x.double()).sum().backward());
+    assert.equal(params[1].grad?.dtype, "float64");
+    net.to("cpu"); // already there: nothing changes
+    assert.equal(params[1].dtype, "float64");
+  });
+
   it("batch-norm running statistics update like PyTorch's in training mode", async () => {
     T.manualSeed(2);
     const net = smallNet();

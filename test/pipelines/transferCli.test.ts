@@ -233,5 +233,10 @@ describe("kdep transfer (command line)", () => {
     const config = readJson<Record<string, unknown>>(join(killed, "run0", "config.json"));
     assert.equal(config.weights, "none");
     assert.ok(readFileSync(join(killed, "run0", "metrics.jsonl"), "utf8").includes("resume"));
+    // Continuing that folder with another learning rate would splice two runs: refused.
+    const other = args(killed).map((a) => (a === "0.01" ? "0.02" : a));
+    const r = spawnSync(process.execPath, other, { env: ENV, encoding: "utf8" });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /Cannot resume with settings that differ .*lr: 0\.01 → 0\.02/);
   });
 });

@@ -14,6 +14,7 @@ import { LRScheduler, SGD } from "../../optim/index.js";
 import { manualSeed, type Tensor, tidy } from "../../tensor/index.js";
 import { toTensors } from "../common/batches.js";
 import type { CheckpointValue } from "../common/checkpoint.js";
+import { checkResumable } from "../common/resume.js";
 import { RunLog } from "../common/runLog.js";
 import { CHECKPOINT_FILE, type TrainResult, train } from "../common/trainLoop.js";
 import {
@@ -74,20 +75,6 @@ const MAY_CHANGE_ON_RESUME = new Set([
   "checkpointEvery",
 ]);
 
-/** Resuming with other settings would continue another run's trajectory: refuse. */
-function checkResumable(saved: Record<string, unknown>, now: object, where: string): void {
-  const diffs = Object.entries(now)
-    .filter(
-      ([k, v]) => !MAY_CHANGE_ON_RESUME.has(k) && JSON.stringify(saved[k]) !== JSON.stringify(v),
-    )
-    .map(([k, v]) => `${k}: ${JSON.stringify(saved[k])} → ${JSON.stringify(v)}`);
-  if (diffs.length > 0) {
-    throw new Error(
-      `Cannot resume with settings that differ from ${where} (${diffs.join(", ")}): give the same settings, or choose another --out`,
-    );
-  }
-}
-
 function buildAlignment(
   c: DistillConfig,
   inputs: DistillInputs,
@@ -134,13 +121,21 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
     kdTemperature: c.kdTemperature,
     channelsLast: c.channelsLast,
   });
+  // Before the optimiser is built; `to` keeps the tensor objects, so either order works.
+  teacher.to(c.device);
+  distiller.to(c.device);
   distiller.train();
 
   const runDir = c.out;
   const resolved = { ...c, lr, lossWeight };
   const recordPath = join(runDir, CONFIG_FILE);
   if (existsSync(join(runDir, CHECKPOINT_FILE)) && existsSync(recordPath))
-    checkResumable(JSON.parse(readFileSync(recordPath, "utf8")), resolved, recordPath);
+    checkResumable(
+      JSON.parse(readFileSync(recordPath, "utf8")),
+      resolved,
+      recordPath,
+      MAY_CHANGE_ON_RESUME,
+    );
   mkdirSync(runDir, { recursive: true });
   writeFileSync(recordPath, `${JSON.stringify(resolved, null, 2)}\n`);
 

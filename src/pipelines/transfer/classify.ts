@@ -1,7 +1,7 @@
 // Classification transfer (kdep-method.md §7): a new Linear head on a pre-trained backbone,
 // everything fine-tuned (or a linear probe), evaluated every N epochs; the reported number is
 // the best top-1 over those evaluations, with the final one beside it.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
 import { DataLoader } from "../../data/loader.js";
@@ -12,7 +12,8 @@ import { LRScheduler, SGD } from "../../optim/index.js";
 import { manualSeed, noGrad, type Tensor, tidy } from "../../tensor/index.js";
 import { toTensors } from "../common/batches.js";
 import type { CheckpointValue } from "../common/checkpoint.js";
-import { train } from "../common/trainLoop.js";
+import { checkResumable } from "../common/resume.js";
+import { CHECKPOINT_FILE, train } from "../common/trainLoop.js";
 import type { TransferConfig } from "./classifyConfig.js";
 import { ClassificationMeter } from "./metrics.js";
 
@@ -79,6 +80,17 @@ export async function evaluateClassifier(
   return meter.result();
 }
 
+/** Settings a resumed transfer run may change: where things are, how fast, how many runs. */
+const MAY_CHANGE_ON_RESUME = new Set([
+  "out",
+  "data",
+  "workers",
+  "device",
+  "runs",
+  "epochs",
+  "evalEvery",
+]);
+
 export async function runClassification(inputs: ClassifyInputs): Promise<ClassifyResult> {
   const c = inputs.config;
   const run = inputs.run ?? 0;
@@ -89,6 +101,7 @@ export async function runClassification(inputs: ClassifyInputs): Promise<Classif
   const model = inputs.createBackbone();
   model.preReluFeature = false; // transfer uses the standard network (§2)
   model.resetClassifier(inputs.numClasses);
+  model.to(c.device);
   const probe = c.mode === "linear-probe";
   if (probe) model.requiresGrad_(false);
   const params = probe
@@ -96,8 +109,19 @@ export async function runClassification(inputs: ClassifyInputs): Promise<Classif
     : model.parameters();
 
   const runDir = join(c.out, `run${run}`);
+  const record = join(runDir, "config.json");
+  const settings = { ...c, run, seed };
+  // A run folder with a checkpoint is continued (the suite picks up where it stopped), but
+  // only with the settings it was started with.
+  if (existsSync(join(runDir, CHECKPOINT_FILE)) && existsSync(record))
+    checkResumable(
+      JSON.parse(readFileSync(record, "utf8")),
+      settings,
+      record,
+      MAY_CHANGE_ON_RESUME,
+    );
   mkdirSync(runDir, { recursive: true });
-  writeFileSync(join(runDir, "config.json"), `${JSON.stringify({ ...c, run, seed }, null, 2)}\n`);
+  writeFileSync(record, `${JSON.stringify(settings, null, 2)}\n`);
 
   const loader = new DataLoader(inputs.train, {
     batchSize: c.batchSize,
