@@ -8,7 +8,11 @@ export interface TensorBatch {
   size: number;
 }
 
-/** float32 NCHW images (the loader normalised them) and int64 labels. */
+/**
+ * float32 NCHW images (the loader normalised them) and int64 labels. The images are
+ * copied, so the batch's buffer goes back to the loader for reuse (b.images is not to
+ * be read afterwards).
+ */
 export function toTensors(b: Batch, device = "cpu"): TensorBatch {
   if (!(b.images instanceof Float32Array)) {
     throw new Error("Expected normalised float32 batches: add a toTensor step to the transform");
@@ -18,5 +22,6 @@ export function toTensors(b: Batch, device = "cpu"): TensorBatch {
     b.labels instanceof BigInt64Array
       ? fromArray(b.labels, [b.labels.length], { device })
       : fromArray(b.labels, [b.labels.length], { dtype: "int64", device });
+  b.release();
   return { images, labels, size: b.shape[0] };
 }
