@@ -11,13 +11,13 @@
       "libraries": ["<!@(node config.cjs libs)"]
     },
     {
-      "target_name": "kdep_jpeg",
-      "sources": ["src/jpeg.cc"],
+      "target_name": "kdep_image",
+      "sources": ["src/image_addon.cc", "src/jpeg.cc", "src/resample.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-O2", "-Wno-clobbered"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-O3", "-Wno-clobbered"],
       "libraries": ["-ljpeg"]
     }
   ]

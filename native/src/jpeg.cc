@@ -1,6 +1,5 @@
-// kdep_jpeg: JPEG decoding with the system libjpeg-turbo — the library Pillow links on
-// Debian — for the data loader's workers. A separate addon from kdep_native so that a
-// worker thread does not load libtorch just to decode images.
+// JPEG decoding with the system libjpeg-turbo — the library Pillow links on Debian — for
+// the data loader's workers (part of the kdep_image addon, see image.h).
 //
 // Why not sharp: its libvips pipeline costs 2-3x the decode itself per 500x375 image.
 // Same library and the same settings as Pillow (ISLOW IDCT, fancy upsampling, libjpeg's
@@ -21,6 +20,8 @@
 
 #include <jpeglib.h>  // after cstdio: jpeglib.h needs FILE and size_t
 #include <jerror.h>
+
+#include "image.h"
 
 namespace {
 
@@ -84,6 +85,10 @@ Napi::Uint8Array Bytes(const Napi::CallbackInfo& info) {
 [[noreturn]] void Fail(Napi::Env env, const Decoder& d) {
   throw Napi::Error::New(env, d.err.truncated ? "image file is truncated" : d.err.message);
 }
+
+}  // namespace
+
+namespace kdep_image {
 
 // jpegHeader(bytes) -> { width, height, components, colorSpace, progressive }
 Napi::Value JpegHeader(const Napi::CallbackInfo& info) {
@@ -168,12 +173,4 @@ Napi::Value DecodeJpeg(const Napi::CallbackInfo& info) {
   return out;
 }
 
-Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("jpegHeader", Napi::Function::New(env, JpegHeader));
-  exports.Set("decodeJpeg", Napi::Function::New(env, DecodeJpeg));
-  return exports;
-}
-
-}  // namespace
-
-NODE_API_MODULE(kdep_jpeg, Init)
+}  // namespace kdep_image

@@ -2,13 +2,13 @@
 //
 // Colour images are decoded to 8-bit interleaved RGB, like PIL's
 // `Image.open(f).convert("RGB")` in torchvision's ImageFolder loader: JPEGs by the system
-// libjpeg-turbo (jpeg.ts; sharp's libvips pipeline costs 2-3x the decode itself), other
+// libjpeg-turbo (imageAddon.ts; sharp's libvips pipeline costs 2-3x the decode itself), other
 // formats and CMYK JPEGs by sharp (libvips: libpng, libwebp, mozjpeg). Label masks are
 // decoded by our own PNG reader (png.ts) because libvips expands palette PNGs to RGB and
 // the class index is lost.
 import { readFile } from "node:fs/promises";
 import sharp from "sharp";
-import { isJpeg, type JpegHeader, jpegAddon, jpegSupported } from "./jpeg.js";
+import { imageAddon, isJpeg, type JpegHeader, jpegSupported } from "./imageAddon.js";
 
 /** An 8-bit image, rows top to bottom, channels interleaved (HWC). */
 export interface DecodedImage {
@@ -56,7 +56,7 @@ export async function openImage(src: string | Uint8Array, what: string): Promise
   } catch (err) {
     throw new ImageDecodeError(what, err);
   }
-  const jpeg = jpegAddon && isJpeg(bytes) ? readJpegHeader(bytes, what) : null;
+  const jpeg = imageAddon && isJpeg(bytes) ? readJpegHeader(bytes, what) : null;
   if (jpeg && jpegSupported(jpeg)) return jpegSource(bytes, jpeg, what);
   return wholeImage(await decodeWithSharp(bytes, what));
 }
@@ -84,7 +84,7 @@ export function wholeImage(img: DecodedImage): ImageSource {
 
 function readJpegHeader(bytes: Uint8Array, what: string): JpegHeader {
   try {
-    return jpegAddon!.jpegHeader(bytes);
+    return imageAddon!.jpegHeader(bytes);
   } catch (err) {
     throw new ImageDecodeError(what, err);
   }
@@ -96,9 +96,9 @@ function jpegSource(bytes: Uint8Array, h: JpegHeader, what: string): ImageSource
     width,
     height,
     decode(r = { left: 0, top: 0, width, height }): PlacedImage {
-      let out: ReturnType<NonNullable<typeof jpegAddon>["decodeJpeg"]>;
+      let out: ReturnType<NonNullable<typeof imageAddon>["decodeJpeg"]>;
       try {
-        out = jpegAddon!.decodeJpeg(bytes, r.left, r.top, r.width, r.height);
+        out = imageAddon!.decodeJpeg(bytes, r.left, r.top, r.width, r.height);
       } catch (err) {
         if (err instanceof RangeError) throw err; // a caller's bad region, not a bad file
         throw new ImageDecodeError(what, err);
