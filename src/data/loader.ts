@@ -83,9 +83,9 @@ export class DataLoader {
   private readonly config: BatchConfig;
   private slots: WorkerSlot[] = [];
   private nextJobId = 0;
-  /** Released image buffers, and the size the latest batch needed. */
+  /** Released image buffers, and the bytes one sample took in the latest batch. */
   private pool: ArrayBuffer[] = [];
-  private batchBytes = 0;
+  private sampleBytes = 0;
 
   constructor(dataset: Dataset, options: LoaderOptions) {
     const numWorkers = options.numWorkers ?? 0;
@@ -148,7 +148,7 @@ export class DataLoader {
     let dispatched = 0;
     const run = (indices: Int32Array): Promise<RawBatch> =>
       this.opts.numWorkers === 0
-        ? buildBatch(this.config, epoch, indices, this.takeBuffer())
+        ? buildBatch(this.config, epoch, indices, this.takeBuffer(indices.length))
         : this.submit(epoch, indices);
     try {
       signal?.throwIfAborted();
@@ -163,7 +163,7 @@ export class DataLoader {
         }
         const raw = await abortable(inFlight.get(k)!, signal);
         inFlight.delete(k);
-        this.batchBytes = raw.images.byteLength;
+        this.sampleBytes = raw.images.byteLength / Math.max(1, raw.shape[0]);
         const batch = wrap(raw, this.opts.labelDtype, (buf) => this.recycle(buf));
         report.batches++;
         report.samples += raw.indices.length;
@@ -229,9 +229,10 @@ export class DataLoader {
     }
   }
 
-  /** A released buffer of the size batches need, if any. */
-  private takeBuffer(): ArrayBuffer | undefined {
-    const i = this.pool.findIndex((b) => b.byteLength === this.batchBytes);
+  /** A released buffer of the size a batch of n samples needs, if any. */
+  private takeBuffer(n: number): ArrayBuffer | undefined {
+    const bytes = n * this.sampleBytes;
+    const i = this.pool.findIndex((b) => b.byteLength === bytes);
     return i < 0 ? undefined : this.pool.splice(i, 1)[0];
   }
 
@@ -250,7 +251,7 @@ export class DataLoader {
     return new Promise<RawBatch>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       if (slot.pending.size === 1) slot.worker.ref();
-      const reuse = this.takeBuffer();
+      const reuse = this.takeBuffer(indices.length);
       const msg: ToWorker = { type: "job", id, epoch, indices, reuse };
       slot.worker.postMessage(msg, reuse ? [reuse] : []);
     });

@@ -80,6 +80,38 @@ test("same seed: identical batches with 0, 1 and 2 workers", async () => {
   }
 });
 
+test("released batch buffers are refilled, and the batches stay the same", async () => {
+  const ref = await collect(0, 2);
+  for (const numWorkers of [0, 2]) {
+    const ds = await imageFolder(root);
+    const loader = new DataLoader(ds, {
+      batchSize: 8,
+      shuffle: true,
+      seed: 5,
+      numWorkers,
+      transform: small,
+    });
+    const seen = new Set<ArrayBufferLike>();
+    const released: Batch[] = [];
+    let refilled = 0;
+    for (let round = 0; round < 2; round++) {
+      let k = 0;
+      for await (const b of loader.epoch(2)) {
+        if (seen.has(b.images.buffer)) refilled++; // same buffer back (no workers)
+        seen.add(b.images.buffer);
+        assert.deepEqual(b.images, ref[k].images, `workers ${numWorkers}, batch ${k}`);
+        assert.deepEqual(b.indices, ref[k++].indices);
+        b.release();
+        released.push(b);
+      }
+    }
+    await loader.close();
+    // With workers a reused buffer was transferred to one: the released view is empty.
+    refilled += released.filter((b) => b.images.length === 0).length;
+    assert.ok(refilled > 0, `workers ${numWorkers}: no buffer was reused`);
+  }
+});
+
 test("epochs reshuffle; every sample once per epoch; labels follow indices", async () => {
   const e0 = await collect(2, 0);
   const e1 = await collect(2, 1);
