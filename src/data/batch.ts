@@ -1,8 +1,8 @@
 // Builds one batch: decode → augment → write into one contiguous buffer. Runs inside a
 // loader worker (or on the main thread when numWorkers is 0), synchronously apart from
-// file reads: a worker is one thread's worth of CPU, like one torch DataLoader worker. The buffers it returns are
-// plain ArrayBuffers, transferred (not copied) back to the main thread; the engine wraps
-// them as a tensor with one memcpy.
+// file reads: a worker is one thread's worth of CPU, like one torch DataLoader worker.
+// The buffers it returns are plain ArrayBuffers, transferred (not copied) back to the
+// main thread; the engine wraps them as a tensor with one memcpy.
 import { type DatasetSpec, openSample, whereOf } from "./datasets/dataset.js";
 import { ImageDecodeError, type ImageSource } from "./image.js";
 import { Rng, STREAM_SAMPLE } from "./rng.js";
