@@ -10,6 +10,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("jpegHeader", Napi::Function::New(env, kdep_image::JpegHeader));
   exports.Set("decodeJpeg", Napi::Function::New(env, kdep_image::DecodeJpeg));
   exports.Set("resizeBilinear", Napi::Function::New(env, kdep_image::ResizeBilinear));
+  exports.Set("colorApply", Napi::Function::New(env, kdep_image::ColorApply));
+  exports.Set("writeChw", Napi::Function::New(env, kdep_image::WriteChw));
   return exports;
 }
 

@@ -50,6 +50,33 @@ interface ImageBinding {
     outH: number,
     out: Uint8Array,
   ): void;
+  /**
+   * In place on RGB pixels: each value through `pre`, then (sat not null) Pillow's
+   * saturation blend with the pixel's luma, then `post`; returns the sum of the result's
+   * luma. Null tables are the identity.
+   */
+  colorApply(
+    data: Uint8Array,
+    pre: Uint8Array | null,
+    sat: number | null,
+    post: Uint8Array | null,
+  ): number;
+  /**
+   * RGB pixels through `pre` and (sat not null) the saturation blend, then channel k's
+   * value v becomes tables[256k + v]: CHW float32 planes into out from `offset`,
+   * mirrored left-right if `flip`.
+   */
+  writeChw(
+    data: Uint8Array,
+    width: number,
+    height: number,
+    pre: Uint8Array | null,
+    sat: number | null,
+    tables: Float32Array,
+    flip: boolean,
+    out: Float32Array,
+    offset: number,
+  ): void;
 }
 
 function load(): ImageBinding | null {

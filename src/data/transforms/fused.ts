@@ -12,9 +12,11 @@
 // - The final write maps (post table → /255 → lighting → clamp → normalise) through one
 //   256-entry float32 table per channel and writes CHW directly into the batch.
 // So the KDEP recipe reads the resized image at most twice (contrast's mean, final
-// write) and writes it once. Results are bit-identical to applying the ops one by one
-// (tested).
+// write) and writes it once. The per-pixel loops of RGB images run in the kdep_image
+// addon (native/src/color.cc) when it is built, here otherwise; the decisions are made
+// here either way. Results are bit-identical to applying the ops one by one (tested).
 import type { DecodedImage } from "../image.js";
+import { imageAddon } from "../imageAddon.js";
 import { adjustHue, blend, blendLut, type JitterParams, luma } from "./color.js";
 import { hflipInPlace } from "./geometry.js";
 import type { FloatStage } from "./tensor.js";
@@ -55,7 +57,10 @@ function applyColour(p: LazyPixels, wantMean: boolean): number {
   const { img } = p;
   const d = img.data;
   let sum = 0;
-  if (p.sat === null) {
+  if (imageAddon && img.channels === 3) {
+    if (p.lut || p.sat !== null || p.post || wantMean)
+      sum = imageAddon.colorApply(d, p.lut, p.sat, p.post);
+  } else if (p.sat === null) {
     // Only tables pending: lut and post compose into one.
     const lut = p.post ? (p.lut ? composeInto(p.lut.slice(), p.post) : p.post) : p.lut;
     if (lut) for (let i = 0; i < d.length; i++) d[i] = lut[d[i]];
@@ -130,7 +135,8 @@ function meanLuma(p: LazyPixels): number {
 }
 
 const IDENTITY = Uint8Array.from({ length: 256 }, (_, i) => i);
-const tables = [new Float32Array(256), new Float32Array(256), new Float32Array(256)];
+const allTables = new Float32Array(768);
+const tables = [0, 1, 2].map((k) => allTables.subarray(256 * k, 256 * (k + 1)));
 
 /** Final write: everything pending + float stage, CHW float32 into out[offset...]. */
 export function writeNormalizedChw(
@@ -149,13 +155,12 @@ export function writeNormalizedChw(
     const add = stage.offset ? stage.offset[k] : 0;
     const mean = stage.mean[k];
     const inv = 1 / stage.std[k];
-    const t = tables[k] ?? new Float32Array(256);
+    const t = tables[k];
     for (let v = 0; v < 256; v++) {
       let x = (last ? last[v] : v) / 255 + add;
       if (stage.clamp) x = x < 0 ? 0 : Math.min(x, 1);
       t[v] = (x - mean) * inv;
     }
-    tables[k] = t;
   }
   if (c !== 3) {
     const t = tables[0];
@@ -165,6 +170,11 @@ export function writeNormalizedChw(
         out[offset + row + x] = t[data[row + (p.flip ? width - 1 - x : x)]];
       }
     }
+    return;
+  }
+  if (imageAddon) {
+    const pre = p.sat !== null ? p.lut : null;
+    imageAddon.writeChw(data, width, height, pre, p.sat, allTables, p.flip, out, offset);
     return;
   }
   const [t0, t1, t2] = tables;
