@@ -1,10 +1,12 @@
 // The kdep_image addon, typed: JPEG decoding through the system libjpeg-turbo, as Pillow
 // uses it (native/src/jpeg.cc: whole images or just a region, pixel-identical to PIL's
-// Image.open(f).convert("RGB")), and Pillow's bilinear resize (native/src/resample.cc).
+// Image.open(f).convert("RGB")), Pillow's bilinear resize (native/src/resample.cc), and
+// the per-pixel loops of the fused colour path (native/src/color.cc).
 //
 // It is a separate, libtorch-free addon so that loader workers load only this. If it is
-// not built, `imageAddon` is null: image.ts then decodes every format with sharp and
-// resample.ts resizes in TypeScript, with the same results, 2-3x slower.
+// not built (or KDEP_IMAGE_ADDON=0), `imageAddon` is null: image.ts then decodes every
+// format with sharp, resample.ts and fused.ts run their TypeScript loops — the same
+// bytes (tested), about 2x slower.
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
