@@ -119,7 +119,7 @@ console.log(
 );
 console.log(`| ${"pipeline".padEnd(34)} | ${"images/s".padStart(9)} | rounds |`);
 console.log(`|${"-".repeat(36)}|${"-".repeat(11)}|--------|`);
-console.log(row("kdep (libjpeg-turbo + TS, threads)", a, mine));
+console.log(row("kdep DataLoader (worker threads)", a, mine));
 console.log(row("torchvision DataLoader (PIL)", b, theirs));
 // Rounds are measured back to back, so a round's ratio compares the two sides under
 // about the same load; the median of those is steadier than best vs best.
