@@ -7,12 +7,13 @@ cd "$(dirname "$0")/.."
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # 1. System packages: libtorch to build against, PyTorch as the test/benchmark reference,
-#    Fashion-MNIST as the demo's offline data, a C++ toolchain for the addon. Debian's
+#    Fashion-MNIST as the demo's offline data, a C++ toolchain for the addons,
+#    libjpeg-turbo (the loader's JPEG decoder, the same library Pillow uses). Debian's
 #    libtorch calls BLAS/LAPACK through the system alternative, which is the reference
 #    implementation unless an optimised one is installed: OpenBLAS (OpenMP build, the same
 #    runtime as libtorch's threads) makes XᵀX of the SVD pass ~20× faster, for PyTorch too.
 PKGS=(libtorch-dev python3-torch python3-torchvision python3-numpy python3-pil
-      libopenblas0-openmp dataset-fashion-mnist g++ make python3)
+      libopenblas0-openmp dataset-fashion-mnist g++ make python3 libjpeg62-turbo-dev)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -37,8 +38,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$hash" ]; then
   echo "$hash" > "$stamp"
 fi
 
-# 4. The native addon (make rebuilds only what changed; LIBTORCH=/path selects another libtorch).
-if [ ! -f native/build/Makefile ] || [ "${LIBTORCH:-}" != "$(cat native/build/.libtorch 2>/dev/null || true)" ]; then
+# 4. The native addons (make rebuilds only what changed; LIBTORCH=/path selects another
+#    libtorch; a changed binding.gyp, e.g. a new target, needs a new configure).
+if [ ! -f native/build/Makefile ] || [ native/binding.gyp -nt native/build/Makefile ] ||
+   [ "${LIBTORCH:-}" != "$(cat native/build/.libtorch 2>/dev/null || true)" ]; then
   say "configuring the native addon${LIBTORCH:+ against $LIBTORCH}"
   npx node-gyp configure --directory native >/dev/null
   printf '%s' "${LIBTORCH:-}" > native/build/.libtorch

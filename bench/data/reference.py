@@ -11,8 +11,6 @@ import torch
 import torchvision.transforms as T
 from torchvision.datasets import ImageFolder
 
-root, workers, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-
 
 class Lighting:
     """robustness' Lighting (AlexNet PCA), plus the clamp of kdep-method.md §6."""
@@ -27,7 +25,7 @@ class Lighting:
         return img.add(rgb.view(3, 1, 1).expand_as(img)).clamp_(0, 1)
 
 
-tf = T.Compose([
+transform = T.Compose([
     T.RandomResizedCrop(224),
     T.RandomHorizontalFlip(),
     T.ColorJitter(0.1, 0.1, 0.1),
@@ -36,15 +34,18 @@ tf = T.Compose([
              torch.tensor([[-0.5675, 0.7192, 0.4009], [-0.5808, -0.0045, -0.8140], [-0.5836, -0.6948, 0.4203]])),
     T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
 ])
-ds = ImageFolder(root, tf)
-dl = torch.utils.data.DataLoader(ds, batch_size=64, shuffle=True, num_workers=workers,
-                                 persistent_workers=workers > 0, drop_last=False)
-for _ in dl:  # warm-up epoch: worker start-up, page cache
-    pass
-n = 0
-t0 = time.perf_counter()
-for _ in range(epochs):
-    for x, y in dl:
-        n += x.shape[0]
-dt = time.perf_counter() - t0
-print(json.dumps({"images_per_s": n / dt, "images": n, "seconds": dt}))
+
+if __name__ == "__main__":
+    root, workers, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    ds = ImageFolder(root, transform)
+    dl = torch.utils.data.DataLoader(ds, batch_size=64, shuffle=True, num_workers=workers,
+                                     persistent_workers=workers > 0, drop_last=False)
+    for _ in dl:  # warm-up epoch: worker start-up, page cache
+        pass
+    n = 0
+    t0 = time.perf_counter()
+    for _ in range(epochs):
+        for x, y in dl:
+            n += x.shape[0]
+    dt = time.perf_counter() - t0
+    print(json.dumps({"images_per_s": n / dt, "images": n, "seconds": dt}))

@@ -39,8 +39,12 @@ export function buildAnyBatch(
   cfg: AnyBatchConfig,
   epoch: number,
   indices: Int32Array,
+  reuse?: ArrayBuffer,
 ): Promise<RawBatch> {
-  return isSegConfig(cfg) ? buildSegBatch(cfg, epoch, indices) : buildBatch(cfg, epoch, indices);
+  // `reuse` is a released image buffer; segmentation batches allocate their own.
+  return isSegConfig(cfg)
+    ? buildSegBatch(cfg, epoch, indices)
+    : buildBatch(cfg, epoch, indices, reuse);
 }
 
 /** A missing, corrupt or mis-sized label mask; `file` is the mask. */

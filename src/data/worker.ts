@@ -6,7 +6,7 @@ import { type AnyBatchConfig, buildAnyBatch } from "./segBatch.js";
 
 export type ToWorker =
   | { type: "config"; config: AnyBatchConfig }
-  | { type: "job"; id: number; epoch: number; indices: Int32Array };
+  | { type: "job"; id: number; epoch: number; indices: Int32Array; reuse?: ArrayBuffer };
 
 export type FromWorker =
   | { type: "batch"; id: number; batch: import("./batch.js").RawBatch }
@@ -27,7 +27,7 @@ port.on("message", (msg: ToWorker) => {
   chain = chain.then(async () => {
     try {
       if (!config) throw new Error("loader worker received a job before its configuration");
-      const batch = await buildAnyBatch(config, msg.epoch, msg.indices);
+      const batch = await buildAnyBatch(config, msg.epoch, msg.indices, msg.reuse);
       const reply: FromWorker = { type: "batch", id: msg.id, batch };
       const transfer = [batch.images, batch.labels, batch.indices.buffer as ArrayBuffer];
       if (batch.masks) transfer.push(batch.masks);

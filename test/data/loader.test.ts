@@ -1,7 +1,7 @@
 // The loader: determinism across worker counts, sampling, corrupt files, abort, exit.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { imageFolder } from "../../src/data/datasets/imageFolder.js";
@@ -14,7 +14,7 @@ import { colorJitterLazy, lazy, writeNormalizedChw } from "../../src/data/transf
 import { hflipInPlace, resizedCrop } from "../../src/data/transforms/geometry.js";
 import { kdepTrainTransform, type TransformStep } from "../../src/data/transforms/pipeline.js";
 import { toNormalizedChw } from "../../src/data/transforms/tensor.js";
-import { python, tempDir } from "./helpers.js";
+import { maxAbsDiff, python, tempDir } from "./helpers.js";
 
 const tmp = tempDir("loader");
 const root = join(tmp.dir, "folder");
@@ -78,6 +78,69 @@ test("same seed: identical batches with 0, 1 and 2 workers", async () => {
       assert.deepEqual(other[k].images, a[k].images);
     }
   }
+});
+
+test("released batch buffers are refilled, and the batches stay the same", async () => {
+  const ref = await collect(0, 2);
+  for (const numWorkers of [0, 2]) {
+    const ds = await imageFolder(root);
+    const loader = new DataLoader(ds, {
+      batchSize: 8,
+      shuffle: true,
+      seed: 5,
+      numWorkers,
+      transform: small,
+    });
+    const seen = new Set<ArrayBufferLike>();
+    const released: Batch[] = [];
+    let refilled = 0;
+    for (let round = 0; round < 2; round++) {
+      let k = 0;
+      for await (const b of loader.epoch(2)) {
+        if (seen.has(b.images.buffer)) refilled++; // same buffer back (no workers)
+        seen.add(b.images.buffer);
+        assert.deepEqual(b.images, ref[k].images, `workers ${numWorkers}, batch ${k}`);
+        assert.deepEqual(b.indices, ref[k++].indices);
+        b.release();
+        released.push(b);
+      }
+    }
+    await loader.close();
+    // With workers a reused buffer was transferred to one: the released view is empty.
+    refilled += released.filter((b) => b.images.length === 0).length;
+    assert.ok(refilled > 0, `workers ${numWorkers}: no buffer was reused`);
+  }
+});
+
+test("without the kdep_image addon (sharp + TypeScript loops) the batches are identical", async () => {
+  // The fallback decodes JPEGs with sharp, resizes and runs the colour loops in
+  // TypeScript; the addon path must give the same bytes, hue and extrapolating jitter
+  // included (\`small\`).
+  const loaderJs = resolve(import.meta.dirname, "../../src/data/loader.js");
+  const folderJs = resolve(import.meta.dirname, "../../src/data/datasets/imageFolder.js");
+  const addonJs = resolve(import.meta.dirname, "../../src/data/imageAddon.js");
+  const out = join(tmp.dir, "fallback.bin");
+  const script = `
+import { writeFileSync } from "node:fs";
+import { imageAddon } from ${JSON.stringify(addonJs)};
+if (imageAddon) throw new Error("the addon was loaded");
+import { DataLoader } from ${JSON.stringify(loaderJs)};
+import { imageFolder } from ${JSON.stringify(folderJs)};
+const ds = await imageFolder(${JSON.stringify(root)});
+const l = new DataLoader(ds, { batchSize: 8, shuffle: true, seed: 5, numWorkers: 0,
+  transform: ${JSON.stringify(small)} });
+const parts = [];
+for await (const b of l.epoch(1)) parts.push(Buffer.from(b.images.buffer));
+writeFileSync(${JSON.stringify(out)}, Buffer.concat(parts));
+`;
+  execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+    env: { ...process.env, KDEP_IMAGE_ADDON: "0" },
+    timeout: 60000,
+  });
+  const fallback = new Float32Array(new Uint8Array(readFileSync(out)).buffer);
+  const ours = (await collect(0, 1)).flatMap((b) => [...(b.images as Float32Array)]);
+  assert.equal(fallback.length, ours.length);
+  assert.equal(maxAbsDiff(fallback, ours), 0);
 });
 
 test("epochs reshuffle; every sample once per epoch; labels follow indices", async () => {

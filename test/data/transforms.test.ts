@@ -90,8 +90,8 @@ describe("decoding matches PIL's Image.open().convert('RGB')", () => {
   for (const kind of ["jpeg", "png", "webp"] as const) {
     test(kind, async () => {
       const ours = await decodeRgb(files[kind], files[kind]);
-      // JPEG: sharp's mozjpeg and Pillow's libjpeg-turbo share the integer IDCT and
-      // fancy upsampling, so even JPEG decodes bit-identically.
+      // JPEG: decoded by the libjpeg-turbo Pillow links, with Pillow's settings (more
+      // kinds of JPEG in jpeg.test.ts); PNG and WebP by sharp.
       assert.deepEqual(ours.data, ref(kind));
     });
   }

@@ -5,7 +5,14 @@
 // (CIFAR, MNIST) kept in a SharedArrayBuffer so that loader workers read them without a
 // copy. The spec is what the loader posts to its worker threads; decoding happens there,
 // lazily, one sample at a time.
-import { type DecodedImage, decodeRgb, grayToRgb } from "../image.js";
+import {
+  type DecodedImage,
+  decodeRgb,
+  grayToRgb,
+  type ImageSource,
+  openImage,
+  wholeImage,
+} from "../image.js";
 import { readMaskPng } from "../png.js";
 
 /** Fixed-size raw 8-bit images stored back to back. */
@@ -94,6 +101,13 @@ function pixelCount(s: PixelSource): number {
 
 export function whereOf(spec: DatasetSpec, i: number): string {
   return spec.source.kind === "files" ? spec.source.paths[i] : `${spec.name}[${i}]`;
+}
+
+/** Opens sample i; its pixels are decoded on demand (a crop decodes only its region). */
+export async function openSample(spec: DatasetSpec, i: number): Promise<ImageSource> {
+  const src = spec.source;
+  if (src.kind === "files") return openImage(src.paths[i], src.paths[i]);
+  return wholeImage(await loadImage(spec, i));
 }
 
 /** Decodes sample i to interleaved RGB. Runs in the loader workers. */

@@ -5,7 +5,7 @@
 // float steps (toTensor, lighting, normalize), which are fused into one pass. Random
 // parameters are drawn in step order from the sample's Rng, so the result depends only
 // on (seed, epoch, index).
-import type { DecodedImage } from "../image.js";
+import type { DecodedImage, ImageSource } from "../image.js";
 import type { Rng } from "../rng.js";
 import { colorJitterParams, lightingOffset, lightingParams } from "./color.js";
 import { colorJitterLazy, type LazyPixels, lazy, materialize } from "./fused.js";
@@ -82,10 +82,31 @@ export function splitPipeline(steps: TransformStep[]): {
 /**
  * Runs the uint8 steps. May modify `img` in place. Colour tables and a flip may be left
  * pending (see fused.ts): finish with `materialize` or `writeNormalizedChw`.
+ *
+ * Given an ImageSource, a leading RandomResizedCrop decodes only its crop box.
  */
-export function applyPixelSteps(img: DecodedImage, steps: TransformStep[], rng: Rng): LazyPixels {
-  const p = lazy(img);
-  for (const s of steps) {
+export function applyPixelSteps(
+  img: DecodedImage | ImageSource,
+  steps: TransformStep[],
+  rng: Rng,
+): LazyPixels {
+  let rest = steps;
+  let p: LazyPixels;
+  if ("decode" in img) {
+    const first = steps[0];
+    if (first?.op === "randomResizedCrop") {
+      const box = randomResizedCropParams(rng, img.width, img.height, first);
+      const region = img.decode(box);
+      const inRegion = { ...box, left: box.left - region.left, top: box.top - region.top };
+      p = lazy(resizedCrop(region, inRegion, first.size, first.size));
+      rest = steps.slice(1);
+    } else {
+      p = lazy(img.decode());
+    }
+  } else {
+    p = lazy(img);
+  }
+  for (const s of rest) {
     switch (s.op) {
       case "randomResizedCrop": {
         const cur = materialize(p);

@@ -1,4 +1,6 @@
-// Pillow-exact bilinear resize (Pillow 9.x, libImaging/Resample.c), in TypeScript.
+// Pillow-exact bilinear resize (Pillow 9.x, libImaging/Resample.c), in TypeScript and,
+// faster, in the kdep_image addon (native/src/resample.cc, the same arithmetic; V8 runs
+// these multiply-add loops ~3x slower than the compiled, vectorised C++).
 //
 // torchvision's PIL path resizes with `img.resize(size, BILINEAR)`, which is *not* plain
 // bilinear interpolation: when downscaling, the triangle filter is stretched by the
@@ -6,19 +8,15 @@
 // horizontal pass is rounded to uint8 before the vertical pass. Reproducing that
 // arithmetic gives bit-identical output, so parity tests need no tolerance and a model
 // trained here sees exactly the pixels torchvision would give it.
-import type { DecodedImage } from "../image.js";
+import type { DecodedImage, Region } from "../image.js";
+import { imageAddon } from "../imageAddon.js";
 
 const PRECISION_BITS = 32 - 8 - 2;
 const ONE = 1 << PRECISION_BITS;
 export const HALF = 1 << (PRECISION_BITS - 1);
 
 /** A rectangle of the source image (integer pixel coordinates). */
-export interface Box {
-  left: number;
-  top: number;
-  width: number;
-  height: number;
-}
+export type Box = Region;
 
 export interface Coeffs {
   ksize: number;
@@ -81,13 +79,45 @@ export function resizeBilinear(
   outW: number,
   outH: number,
 ): DecodedImage {
+  checkBox(img, box);
+  if (!imageAddon) return resizeBilinearJs(img, box, outW, outH);
   const c = img.channels;
-  const { left, top, width: cw, height: ch } = box;
-  if (left < 0 || top < 0 || left + cw > img.width || top + ch > img.height) {
+  const out = new Uint8Array(outW * outH * c);
+  const { left, top, width, height } = box;
+  imageAddon.resizeBilinear(
+    img.data,
+    img.width,
+    img.height,
+    c,
+    left,
+    top,
+    width,
+    height,
+    outW,
+    outH,
+    out,
+  );
+  return { data: out, width: outW, height: outH, channels: c };
+}
+
+function checkBox(img: DecodedImage, { left, top, width, height }: Box): void {
+  if (left < 0 || top < 0 || left + width > img.width || top + height > img.height) {
     throw new RangeError(
-      `crop box (${left},${top},${cw}x${ch}) outside ${img.width}x${img.height} image`,
+      `crop box (${left},${top},${width}x${height}) outside ${img.width}x${img.height} image`,
     );
   }
+}
+
+/** resizeBilinear in TypeScript (when the addon is not built; tests compare the two). */
+export function resizeBilinearJs(
+  img: DecodedImage,
+  box: Box,
+  outW: number,
+  outH: number,
+): DecodedImage {
+  checkBox(img, box);
+  const c = img.channels;
+  const { left, top, width: cw, height: ch } = box;
   const needH = outW !== cw;
   const needV = outH !== ch;
   const vert = precompute(ch, outH);
@@ -104,7 +134,9 @@ export function resizeBilinear(
   if (needH) {
     const { ksize, bounds, kk } = precompute(cw, outW);
     tmpW = outW;
-    tmp = new Uint8Array(outW * rows * c);
+    // Only the vertical pass reads tmp, so a reused scratch buffer will do, unless tmp is
+    // itself the result.
+    tmp = needV ? scratch(outW * rows * c) : new Uint8Array(outW * rows * c);
     for (let y = 0; y < rows; y++) {
       const rowBase = (top + yFirst + y) * srcStride + left * c;
       const outBase = y * outW * c;
@@ -149,22 +181,79 @@ export function resizeBilinear(
 
   // Vertical pass.
   const out = new Uint8Array(tmpW * outH * c);
-  const rowLen = tmpW * c;
-  const vk = vert.kk;
+  verticalPass(tmp, tmpW * c, vert, yFirst, out, outH);
+  return { data: out, width: tmpW, height: outH, channels: c };
+}
+
+let accScratch = new Int32Array(0);
+let tmpScratch = new Uint8Array(0);
+
+function scratch(n: number): Uint8Array {
+  if (tmpScratch.length < n) tmpScratch = new Uint8Array(n);
+  return tmpScratch;
+}
+
+/**
+ * out row yy = Σ_t kk[yy][t] · tmp row (ymin + t), rounded and clipped. Whole rows are
+ * accumulated a few source rows at a time (sequential reads V8 keeps in registers)
+ * instead of one output value at a time (strided reads): same sums, ~1.5x faster.
+ * No int32 overflow: the bilinear weights are non-negative and sum to ONE, so every
+ * partial sum is at most 255·ONE + HALF < 2^31.
+ */
+function verticalPass(
+  tmp: Uint8Array,
+  rowLen: number,
+  vert: Coeffs,
+  yFirst: number,
+  out: Uint8Array,
+  outH: number,
+): void {
+  if (accScratch.length < rowLen) accScratch = new Int32Array(rowLen);
+  const acc = accScratch;
+  const { bounds, kk, ksize } = vert;
   for (let yy = 0; yy < outH; yy++) {
-    const ymin = vert.bounds[yy * 2] - yFirst;
-    const ymax = vert.bounds[yy * 2 + 1];
-    const kb = yy * vert.ksize;
-    const base = ymin * rowLen;
+    const n = bounds[yy * 2 + 1];
+    const kb = yy * ksize;
+    const q0 = (bounds[yy * 2] - yFirst) * rowLen;
+    let t: number;
+    if (n >= 3) {
+      const w0 = kk[kb];
+      const w1 = kk[kb + 1];
+      const w2 = kk[kb + 2];
+      const q1 = q0 + rowLen;
+      const q2 = q1 + rowLen;
+      for (let i = 0; i < rowLen; i++)
+        acc[i] = HALF + tmp[q0 + i] * w0 + tmp[q1 + i] * w1 + tmp[q2 + i] * w2;
+      t = 3;
+    } else if (n === 2) {
+      const w0 = kk[kb];
+      const w1 = kk[kb + 1];
+      const q1 = q0 + rowLen;
+      for (let i = 0; i < rowLen; i++) acc[i] = HALF + tmp[q0 + i] * w0 + tmp[q1 + i] * w1;
+      t = 2;
+    } else {
+      const w0 = kk[kb];
+      for (let i = 0; i < rowLen; i++) acc[i] = HALF + tmp[q0 + i] * w0;
+      t = 1;
+    }
+    for (; t + 1 < n; t += 2) {
+      const w0 = kk[kb + t];
+      const w1 = kk[kb + t + 1];
+      const qa = q0 + t * rowLen;
+      const qb = qa + rowLen;
+      for (let i = 0; i < rowLen; i++) acc[i] += tmp[qa + i] * w0 + tmp[qb + i] * w1;
+    }
+    if (t < n) {
+      const w0 = kk[kb + t];
+      const qa = q0 + t * rowLen;
+      for (let i = 0; i < rowLen; i++) acc[i] += tmp[qa + i] * w0;
+    }
     const ob = yy * rowLen;
     for (let i = 0; i < rowLen; i++) {
-      let acc = HALF;
-      for (let y = 0, q = base + i; y < ymax; y++, q += rowLen)
-        acc = (acc + Math.imul(tmp[q], vk[kb + y])) | 0;
-      out[ob + i] = acc >= ONE * 256 ? 255 : acc <= 0 ? 0 : acc >> PRECISION_BITS;
+      const a = acc[i];
+      out[ob + i] = a >= ONE * 256 ? 255 : a >> PRECISION_BITS;
     }
   }
-  return { data: out, width: tmpW, height: outH, channels: c };
 }
 
 /** Nearest-neighbour resize (for label masks): output pixel centres map into the source. */

@@ -10,7 +10,11 @@ export interface TensorBatch {
   size: number;
 }
 
-/** float32 NCHW images (the loader normalised them), int64 labels and masks. */
+/**
+ * float32 NCHW images (the loader normalised them), int64 labels and masks. The images
+ * are copied, so the batch's buffer goes back to the loader for reuse (b.images is not to
+ * be read afterwards).
+ */
 export function toTensors(b: Batch, device = "cpu"): TensorBatch {
   if (!(b.images instanceof Float32Array)) {
     throw new Error("Expected normalised float32 batches: add a toTensor step to the transform");
@@ -22,5 +26,6 @@ export function toTensors(b: Batch, device = "cpu"): TensorBatch {
       : fromArray(b.labels, [b.labels.length], { dtype: "int64", device });
   const [n, , h, w] = b.shape;
   const masks = b.masks ? fromArray(b.masks, [n, h, w], { device }) : undefined;
+  b.release();
   return { images, labels, masks, size: n };
 }
