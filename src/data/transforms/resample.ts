@@ -255,21 +255,3 @@ function verticalPass(
     }
   }
 }
-
-/** Nearest-neighbour resize (for label masks): output pixel centres map into the source. */
-export function resizeNearest(img: DecodedImage, outW: number, outH: number): DecodedImage {
-  const c = img.channels;
-  const out = new Uint8Array(outW * outH * c);
-  const sx = img.width / outW;
-  const sy = img.height / outH;
-  for (let y = 0; y < outH; y++) {
-    const yi = Math.min(img.height - 1, Math.floor(y * sy));
-    for (let x = 0; x < outW; x++) {
-      const xi = Math.min(img.width - 1, Math.floor(x * sx));
-      const s = (yi * img.width + xi) * c;
-      const o = (y * outW + x) * c;
-      for (let k = 0; k < c; k++) out[o + k] = img.data[s + k];
-    }
-  }
-  return { data: out, width: outW, height: outH, channels: c };
-}
