@@ -86,7 +86,8 @@ describe("Module", () => {
     for (const [k, t] of counters)
       assert.equal(t.dtype, k.endsWith("num_batches_tracked") ? "int64" : "float64", k);
     const after64 = T.noGrad(() => net.forward(x.double())).toArray();
-    after64.forEach((v, i) => assert.ok(Math.abs(v - before[i]) < 1e-4, `output ${i}`));
+    for (const [i, v] of after64.entries())
+      assert.ok(Math.abs(v - before[i]) < 1e-4, `output ${i}`);
     // The optimiser's references are the module's tensors: a step still trains them.
     net.train();
     net.zeroGrad();
