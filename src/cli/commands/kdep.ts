@@ -75,6 +75,7 @@ export function registerKdep(program: Command): void {
     .option("--workers <n>", "loader threads", int, 2)
     .option("--seed <n>", "augmentation seed", int, 0)
     .option("--exact", "keep every feature and use torch.linalg.svd (O(N·d) memory; for checking)")
+    .option("--device <dev>", "where the teacher runs: cpu or cuda:N", "cpu")
     .action(async (o) => {
       const teacher = await loadTeacher(o.teacher, o.teacherWeights, o.seed);
       const { train } = await trainFolder(o.data);
@@ -88,6 +89,7 @@ export function registerKdep(program: Command): void {
         workers: o.workers,
         seed: o.seed,
         exact: Boolean(o.exact),
+        device: o.device,
         checkpointEvery: 20,
       });
       console.log(

@@ -42,6 +42,8 @@ export interface SvdInputs {
   seed?: number;
   /** Keep every feature and use torch.linalg.svd (for checking; O(N·d) memory). */
   exact?: boolean;
+  /** Where the teacher runs ("cpu", "cuda:0"); the float64 moments stay on the CPU. */
+  device?: string;
   /** Checkpoint the accumulators every this many batches. */
   checkpointEvery?: number;
   progress?: "auto" | "bar" | "lines" | "quiet";
@@ -63,6 +65,8 @@ export async function runSvd(
   const teacher = o.teacher;
   teacher.preReluFeature = true;
   teacher.eval().requiresGrad_(false);
+  const device = o.device ?? "cpu";
+  teacher.to(device);
   const d = teacher.featureDim;
   const batchSize = o.batchSize ?? 256;
   const seed = o.seed ?? 0;
@@ -126,8 +130,9 @@ export async function runSvd(
     for await (const batch of loader.epoch(0, undefined, start)) {
       tidy(() =>
         noGrad(() => {
-          const { images } = toTensors(batch);
-          const f = teacher.forwardHead(teacher.forwardFeatures(images), { preLogits: true });
+          const { images } = toTensors(batch, device);
+          const feat = teacher.forwardHead(teacher.forwardFeatures(images), { preLogits: true });
+          const f = device === "cpu" ? feat : feat.to({ device: "cpu" });
           moments.add(f);
           if (o.exact) kept.push(keep(f.to("float64")));
         }),
