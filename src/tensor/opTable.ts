@@ -15,13 +15,21 @@ function idOf(name: string): number {
   return id;
 }
 
-/** A caller bound to one operator: skips the name lookup on hot paths. */
+/**
+ * A caller bound to one operator: the native function itself with the op id bound, so a
+ * hot path pays neither a name lookup nor a JS wrapper. An operator this libtorch lacks
+ * fails when called, not when the module defining it is imported.
+ */
 export function aten(name: string): (...args: OpArg[]) => OpResult {
-  let id = -1;
-  return (...args) => {
-    if (id < 0) id = idOf(name);
-    return native.callOp(id, ...args);
-  };
+  let id: number;
+  try {
+    id = idOf(name);
+  } catch (err) {
+    return () => {
+      throw err;
+    };
+  }
+  return native.callOp.bind(native, id);
 }
 
 /** Calls `aten::<name>` ("add.Tensor" names an overload). */

@@ -1,27 +1,31 @@
 // Elementwise arithmetic, comparisons and unary math, with PyTorch's broadcasting and type
 // promotion (both done by ATen). A number operand uses the op's Scalar overload.
-import type { OpArg, OpResult } from "../../native/binding.js";
+import type { OpArg } from "../../native/binding.js";
 import { aten, callAten, callAtenInPlace } from "../opTable.js";
 import { Tensor, wrap } from "../tensor.js";
 
 export type Operand = Tensor | number;
 
-// Bound callers per name: binary ops are the hottest path of an optimiser step.
-const bound = new Map<string, [(...args: OpArg[]) => OpResult, (...args: OpArg[]) => OpResult]>();
-function callers(name: string) {
-  let c = bound.get(name);
-  if (c === undefined) {
-    c = [aten(`${name}.Tensor`), aten(`${name}.Scalar`)];
-    bound.set(name, c);
-  }
-  return c;
+// Binary ops are the hottest path of an optimiser step: each gets its two overloads bound
+// once, and the call passes a fixed argument list (no rest arrays). An alpha of 1 is left
+// to the schema's default, which the native side does not have to convert.
+type BinaryFn = (a: Tensor, b: Operand) => Tensor;
+type AlphaFn = (a: Tensor, b: Operand, alpha?: number) => Tensor;
+
+function binaryOp(name: string): BinaryFn {
+  const onTensor = aten(`${name}.Tensor`);
+  const onScalar = aten(`${name}.Scalar`);
+  return (a, b) =>
+    wrap(typeof b === "number" ? onScalar(a.handle, b) : onTensor(a.handle, b.handle));
 }
 
-function binary(name: string, a: Tensor, b: Operand, ...extra: OpArg[]): Tensor {
-  const [onTensor, onScalar] = callers(name);
-  return typeof b === "number"
-    ? wrap(onScalar(a.handle, b, ...extra))
-    : wrap(onTensor(a.handle, b.handle, ...extra));
+function alphaOp(name: string): AlphaFn {
+  const onTensor = aten(`${name}.Tensor`);
+  const onScalar = aten(`${name}.Scalar`);
+  return (a, b, alpha = 1) => {
+    if (typeof b === "number") return wrap(onScalar(a.handle, b, alpha));
+    return wrap(alpha === 1 ? onTensor(a.handle, b.handle) : onTensor(a.handle, b.handle, alpha));
+  };
 }
 
 function binaryInPlace(name: string, a: Tensor, b: Operand, ...extra: OpArg[]): Tensor {
@@ -31,13 +35,14 @@ function binaryInPlace(name: string, a: Tensor, b: Operand, ...extra: OpArg[]): 
 }
 
 /** a + alpha·b */
-export const add = (a: Tensor, b: Operand, alpha = 1): Tensor => binary("add", a, b, alpha);
+export const add: AlphaFn = alphaOp("add");
 /** a − alpha·b */
-export const sub = (a: Tensor, b: Operand, alpha = 1): Tensor => binary("sub", a, b, alpha);
-export const mul = (a: Tensor, b: Operand): Tensor => binary("mul", a, b);
+export const sub: AlphaFn = alphaOp("sub");
+export const mul: BinaryFn = binaryOp("mul");
+const trueDiv: BinaryFn = binaryOp("div");
 /** True division; `roundingMode` "trunc" or "floor" for integer-style division. */
 export function div(a: Tensor, b: Operand, roundingMode?: "trunc" | "floor"): Tensor {
-  if (roundingMode === undefined) return binary("div", a, b);
+  if (roundingMode === undefined) return trueDiv(a, b);
   return typeof b === "number"
     ? wrap(callAten("div.Scalar_mode", a.handle, b, roundingMode))
     : wrap(callAten("div.Tensor_mode", a.handle, b.handle, roundingMode));
@@ -52,12 +57,12 @@ export const maximum = (a: Tensor, b: Tensor): Tensor =>
 export const minimum = (a: Tensor, b: Tensor): Tensor =>
   wrap(callAten("minimum", a.handle, b.handle));
 
-export const eq = (a: Tensor, b: Operand): Tensor => binary("eq", a, b);
-export const ne = (a: Tensor, b: Operand): Tensor => binary("ne", a, b);
-export const lt = (a: Tensor, b: Operand): Tensor => binary("lt", a, b);
-export const le = (a: Tensor, b: Operand): Tensor => binary("le", a, b);
-export const gt = (a: Tensor, b: Operand): Tensor => binary("gt", a, b);
-export const ge = (a: Tensor, b: Operand): Tensor => binary("ge", a, b);
+export const eq: BinaryFn = binaryOp("eq");
+export const ne: BinaryFn = binaryOp("ne");
+export const lt: BinaryFn = binaryOp("lt");
+export const le: BinaryFn = binaryOp("le");
+export const gt: BinaryFn = binaryOp("gt");
+export const ge: BinaryFn = binaryOp("ge");
 export const logicalAnd = (a: Tensor, b: Tensor): Tensor =>
   wrap(callAten("logical_and", a.handle, b.handle));
 export const logicalOr = (a: Tensor, b: Tensor): Tensor =>
