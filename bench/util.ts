@@ -29,6 +29,16 @@ export function runReference(name: string, args: string[] = []): Record<string, 
   return JSON.parse(last) as Record<string, number>;
 }
 
+/** Runs one of our benchmark scripts in a fresh node process; it prints one JSON object. */
+export function runOurs(script: URL): Record<string, number> {
+  const out = execFileSync(process.execPath, [fileURLToPath(script)], {
+    encoding: "utf8",
+    maxBuffer: 1 << 24,
+  });
+  const last = out.trim().split("\n").pop() ?? "{}";
+  return JSON.parse(last) as Record<string, number>;
+}
+
 export interface Row {
   name: string;
   /** "s" rows compare seconds (lower is better), "rate" rows items/s, "MiB" memory (lower). */

@@ -15,8 +15,7 @@ std::string LowerFirst(std::string s) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   at::init_num_threads();
   exports.Set("lookupOp", Napi::Function::New(env, kdep::LookupOp));
-  exports.Set("callOp", Napi::Function::New(env, kdep::CallOp));
-  exports.Set("callOpDiscard", Napi::Function::New(env, kdep::CallOpDiscard));
+  kdep::ExportHotPaths(env, exports);
 #define KDEP_EXPORT(name)                                                    \
   {                                                                          \
     std::string key = LowerFirst(#name);                                     \

@@ -5,12 +5,12 @@
 #include <vector>
 
 namespace kdep {
-namespace {
 
 // handle = 2^52 + generation·2^24 + slot: an exact double, far above any size or count an
 // op returns, so a stray integer is not read as a tensor. Creating one costs a vector store;
 // an External with a finalizer (the previous design) cost about a microsecond per op result.
-constexpr double kTag = 4503599627370496.0;  // 2^52
+namespace {
+constexpr double kTag = 4503599627370496.0;  // 2^52, also in src/native/binding.ts
 constexpr uint64_t kSlotBits = 24;
 constexpr uint64_t kSlotMask = (uint64_t{1} << kSlotBits) - 1;
 constexpr uint32_t kGenMask = (uint32_t{1} << 28) - 1;
@@ -22,8 +22,8 @@ struct Slot {
   uint32_t gen = 0;
   int64_t reported = 0;  // bytes reported to V8 as external memory
 };
+}  // namespace
 
-// One table per JS thread (main thread or worker): handles never cross threads.
 struct Table {
   // A deque, so references handed out by Unwrap stay valid while later results are wrapped.
   std::deque<Slot> slots;
@@ -31,28 +31,36 @@ struct Table {
   int64_t live = 0;
 };
 
+namespace {
 thread_local Table g_table;
 
-// The slot a value names, or nullptr when the value is not one of our handles at all.
-// `live` tells whether the generation matches (the tensor has not been disposed).
-Slot* SlotOf(const Napi::Value& v, bool* live) {
-  *live = false;
-  if (!v.IsNumber()) return nullptr;
-  const double d = v.As<Napi::Number>().DoubleValue();
+// The slot a value names, or nullptr when it is not one of our handles at all.
+Slot* SlotOf(Table& tb, double d) {
   if (!(d >= kTag && d < 2 * kTag) || std::floor(d) != d) return nullptr;
-  const uint64_t bits = static_cast<uint64_t>(d - kTag);
-  const uint64_t idx = bits & kSlotMask;
-  if (idx >= g_table.slots.size()) return nullptr;
-  Slot& s = g_table.slots[idx];
-  *live = s.gen == static_cast<uint32_t>(bits >> kSlotBits) && s.t.defined();
-  return &s;
+  const uint64_t idx = static_cast<uint64_t>(d - kTag) & kSlotMask;
+  return idx < tb.slots.size() ? &tb.slots[idx] : nullptr;
 }
 
+bool IsCurrent(const Slot& s, double d) {
+  return s.gen == static_cast<uint32_t>(static_cast<uint64_t>(d - kTag) >> kSlotBits) && s.t.defined();
+}
+
+// The number a value holds, or NaN (never a handle) for anything else.
+double NumberOf(const Napi::Value& v) {
+  double d;
+  return napi_get_value_double(v.Env(), v, &d) == napi_ok ? d : std::nan("");
+}
 }  // namespace
 
-Napi::Value Wrap(Napi::Env env, at::Tensor t) {
-  if (!t.defined()) return env.Null();
-  Table& tb = g_table;
+Table& ThreadTable() { return g_table; }
+
+at::Tensor* Find(Table& tb, double h, bool* ours) {
+  Slot* s = SlotOf(tb, h);
+  *ours = s != nullptr;
+  return s != nullptr && IsCurrent(*s, h) ? &s->t : nullptr;
+}
+
+double Insert(Table& tb, napi_env env, at::Tensor t) {
   uint32_t idx;
   if (!tb.free.empty()) {
     idx = tb.free.back();
@@ -71,46 +79,55 @@ Napi::Value Wrap(Napi::Env env, at::Tensor t) {
     const int64_t bytes = static_cast<int64_t>(s.t.numel() * s.t.element_size());
     if (bytes >= kReportBytes) {
       s.reported = bytes;
-      Napi::MemoryManagement::AdjustExternalMemory(env, bytes);
+      int64_t total;
+      napi_adjust_external_memory(env, bytes, &total);
     }
   }
   tb.live++;
-  const double h = kTag + static_cast<double>((static_cast<uint64_t>(s.gen) << kSlotBits) | idx);
-  return Napi::Number::New(env, h);
+  return kTag + static_cast<double>((static_cast<uint64_t>(s.gen) << kSlotBits) | idx);
 }
 
-at::Tensor& Unwrap(Napi::Env env, const Napi::Value& v, const char* what) {
-  bool live = false;
-  Slot* s = SlotOf(v, &live);
-  if (s == nullptr) {
-    throw Napi::TypeError::New(env, std::string("Expected a tensor handle for ") + what);
-  }
-  if (!live) {
-    throw Napi::Error::New(env, std::string("Tensor passed as ") + what + " has been disposed");
-  }
-  return s->t;
-}
-
-bool IsHandle(Napi::Env env, const Napi::Value& v) {
-  bool live = false;
-  return SlotOf(v, &live) != nullptr && live;
-}
-
-bool Dispose(Napi::Env env, const Napi::Value& v) {
-  bool live = false;
-  Slot* s = SlotOf(v, &live);
+bool Release(Table& tb, napi_env env, double h) {
+  Slot* s = SlotOf(tb, h);
   if (s == nullptr) throw Napi::TypeError::New(env, "Expected a tensor handle to dispose");
-  if (!live) return false;
+  if (!IsCurrent(*s, h)) return false;
   // Move the tensor out first: freeing it may run arbitrary destructors, and the slot must
   // already be consistent if one of them throws.
   at::Tensor dead = std::move(s->t);
   s->t = at::Tensor();
   s->gen = (s->gen + 1) & kGenMask;
-  if (s->reported) Napi::MemoryManagement::AdjustExternalMemory(env, -s->reported);
+  if (s->reported) {
+    int64_t total;
+    napi_adjust_external_memory(env, -s->reported, &total);
+  }
   s->reported = 0;
-  g_table.free.push_back(s->idx);
-  g_table.live--;
+  tb.free.push_back(s->idx);
+  tb.live--;
   return true;
+}
+
+Napi::Value Wrap(Napi::Env env, at::Tensor t) {
+  if (!t.defined()) return env.Null();
+  return Napi::Number::New(env, Insert(g_table, env, std::move(t)));
+}
+
+void ThrowNotTensor(Napi::Env env, const Napi::Value& v, const char* what) {
+  bool ours = false;
+  Find(g_table, NumberOf(v), &ours);
+  if (!ours) throw Napi::TypeError::New(env, std::string("Expected a tensor handle for ") + what);
+  throw Napi::Error::New(env, std::string("Tensor passed as ") + what + " has been disposed");
+}
+
+at::Tensor& Unwrap(Napi::Env env, const Napi::Value& v, const char* what) {
+  bool ours = false;
+  at::Tensor* t = Find(g_table, NumberOf(v), &ours);
+  if (t == nullptr) ThrowNotTensor(env, v, what);
+  return *t;
+}
+
+bool IsHandle(Napi::Env env, const Napi::Value& v) {
+  bool ours = false;
+  return Find(g_table, NumberOf(v), &ours) != nullptr;
 }
 
 int64_t LiveCount() { return g_table.live; }

@@ -8,13 +8,28 @@
 
 namespace kdep {
 
+// The handle table of one JS thread (main thread or a worker): handles never cross threads.
+struct Table;
+// This thread's table. Hot entry points get it once, as their callback data, instead of
+// paying a thread-local lookup per argument.
+Table& ThreadTable();
+
+// Lowest level, for the op-call hot path. The tensor a number names, or nullptr; `ours`
+// tells whether the number is one of our handles at all (live or disposed).
+at::Tensor* Find(Table& tb, double h, bool* ours);
+// Stores a tensor (defined) and returns its handle value.
+double Insert(Table& tb, napi_env env, at::Tensor t);
+// Frees the tensor behind a handle; false when it was already freed. Throws for a number
+// that is not a handle.
+bool Release(Table& tb, napi_env env, double h);
+
 // Wraps a tensor in a new handle. An undefined tensor becomes null.
 Napi::Value Wrap(Napi::Env env, at::Tensor t);
 // The live tensor behind a handle; throws a TypeError naming `what` otherwise.
 at::Tensor& Unwrap(Napi::Env env, const Napi::Value& v, const char* what);
+// The error Unwrap throws for a value that is not a live handle.
+[[noreturn]] void ThrowNotTensor(Napi::Env env, const Napi::Value& v, const char* what);
 bool IsHandle(Napi::Env env, const Napi::Value& v);
-// Frees the tensor behind a live handle; false (and nothing done) when it is already gone.
-bool Dispose(Napi::Env env, const Napi::Value& v);
 int64_t LiveCount();
 
 // Converts C++ exceptions (libtorch's included) into JS errors; the process never aborts.

@@ -1,14 +1,17 @@
 // One generic entry point for every ATen operator: look an operator up once by its schema
-// name, then call it boxed with arguments converted according to that schema. Autograd,
-// device dispatch and type promotion all happen inside libtorch's dispatcher, exactly as
-// for TorchScript. No operator is named in this file.
+// name, then call it boxed with arguments converted according to that schema (or unboxed,
+// for the simple schemas of unboxed.h). Autograd, device dispatch and type promotion all
+// happen inside libtorch's dispatcher, exactly as for TorchScript. No operator is named in
+// this file.
 #include <ATen/core/dispatch/Dispatcher.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
 #include "handle.h"
 #include "ops.h"
+#include "unboxed.h"
 
 namespace kdep {
 namespace {
@@ -30,9 +33,10 @@ struct OpEntry {
   c10::OperatorHandle op;
   std::string name;
   std::vector<ArgSpec> args;
+  std::unique_ptr<Unboxed> unboxed;  // null when the schema has no unboxed shape
 };
 
-std::vector<OpEntry>& Table() {
+std::vector<OpEntry>& Ops() {
   static std::vector<OpEntry> table;
   return table;
 }
@@ -221,46 +225,158 @@ Napi::Value FromIValue(Napi::Env env, const c10::IValue& v) {
   throw Napi::Error::New(env, "Unsupported return type " + v.tagKind());
 }
 
-Napi::Value Call(const Napi::CallbackInfo& info, bool discard) {
-  Napi::Env env = info.Env();
-  return Guard(env, [&]() -> Napi::Value {
-    auto id = info[0].As<Napi::Number>().Uint32Value();
-    auto& table = Table();
-    if (id >= table.size()) throw Napi::RangeError::New(env, "Unknown operator id");
-    const OpEntry& e = table[id];
-    const size_t given = info.Length() - 1;
-    if (given > e.args.size()) {
-      throw Napi::TypeError::New(env, e.name + " takes " + std::to_string(e.args.size()) +
-                                          " arguments but received " + std::to_string(given));
+bool IsOptional(Kind k) {
+  switch (k) {
+    case Kind::OptTensor: case Kind::None: case Kind::OptInt: case Kind::OptFloat:
+    case Kind::OptBool: case Kind::OptScalar: case Kind::OptIntList: case Kind::OptStr:
+    case Kind::OptDevice: case Kind::OptFloatList: case Kind::OptTensorList:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Converts the common argument kinds straight from N-API (one call each, no typeof); false
+// sends the value to the checked, general path (which also words the errors).
+bool FastArg(napi_env env, Table& tb, napi_value v, Kind kind, torch::jit::Stack& stack) {
+  double d;
+  switch (kind) {
+    case Kind::Tensor:
+    case Kind::OptTensor: {
+      if (napi_get_value_double(env, v, &d) != napi_ok) return false;
+      bool ours;
+      at::Tensor* t = Find(tb, d, &ours);
+      if (t == nullptr) return false;
+      stack.emplace_back(*t);
+      return true;
     }
-    // One stack reused across calls (saves an allocation per op); emptied on every exit so
-    // it never keeps a tensor alive after the call.
-    static thread_local torch::jit::Stack stack;
-    struct Clear {
-      ~Clear() { stack.clear(); }
-    } clear;
-    stack.clear();
-    for (size_t i = 0; i < e.args.size(); i++) {
-      const ArgSpec& a = e.args[i];
-      Napi::Value v = i < given ? info[i + 1] : env.Undefined();
-      if (v.IsUndefined() && a.def) {
-        stack.push_back(*a.def);
-      } else if (v.IsUndefined() && a.kind != Kind::OptTensor && a.kind != Kind::None &&
-                 a.kind != Kind::OptInt && a.kind != Kind::OptFloat && a.kind != Kind::OptBool &&
-                 a.kind != Kind::OptScalar && a.kind != Kind::OptIntList && a.kind != Kind::OptStr &&
-                 a.kind != Kind::OptDevice && a.kind != Kind::OptFloatList) {
-        throw Napi::TypeError::New(env, "Missing argument " + a.name + " of " + e.name);
-      } else {
-        stack.push_back(Convert(env, v, a, e.name));
+    case Kind::Int:
+    case Kind::OptInt: {
+      int64_t n;
+      if (napi_get_value_int64(env, v, &n) != napi_ok) return false;
+      stack.emplace_back(n);
+      return true;
+    }
+    case Kind::Float:
+    case Kind::OptFloat:
+      if (napi_get_value_double(env, v, &d) != napi_ok) return false;
+      stack.emplace_back(d);
+      return true;
+    case Kind::Scalar:
+    case Kind::OptScalar:
+      if (napi_get_value_double(env, v, &d) != napi_ok) return false;
+      // Python semantics, as ToScalar.
+      if (std::nearbyint(d) == d && std::abs(d) < 9.0e15) stack.emplace_back(c10::Scalar(static_cast<int64_t>(d)));
+      else stack.emplace_back(c10::Scalar(d));
+      return true;
+    default:
+      return false;
+  }
+}
+
+constexpr size_t kMaxArgs = 32;
+
+// What the hot entry points need, one per JS thread, handed to them as callback data so
+// they pay no thread-local lookup.
+struct HotState {
+  Table* tb;
+  // One stack reused across calls (saves an allocation per op); emptied on every exit so
+  // it never keeps a tensor alive after the call.
+  torch::jit::Stack stack;
+};
+
+thread_local HotState g_hot{&ThreadTable(), {}};
+
+// callOp(id, ...args): a raw N-API callback, the hottest path of the addon.
+napi_value Call(napi_env env, napi_callback_info cbinfo, bool discard) {
+  size_t argc = kMaxArgs;
+  napi_value argv[kMaxArgs];
+  void* data = nullptr;
+  napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, &data);
+  Table& tb = *static_cast<HotState*>(data)->tb;
+  torch::jit::Stack& stack = static_cast<HotState*>(data)->stack;
+  Napi::Env jsEnv(env);
+  struct Clear {
+    torch::jit::Stack& s;
+    ~Clear() { s.clear(); }
+  } clear{stack};
+  try {
+    napi_value fast = nullptr;
+    bool done = false;
+    Guard(jsEnv, [&]() -> Napi::Value {
+      uint32_t id = UINT32_MAX;
+      if (argc > 0) napi_get_value_uint32(env, argv[0], &id);
+      auto& table = Ops();
+      if (id >= table.size()) throw Napi::RangeError::New(jsEnv, "Unknown operator id");
+      const OpEntry& e = table[id];
+      const size_t given = argc - 1;
+      if (given > e.args.size() || argc > kMaxArgs) {
+        throw Napi::TypeError::New(jsEnv, e.name + " takes " + std::to_string(e.args.size()) +
+                                              " arguments but received " + std::to_string(given));
       }
+      if (e.unboxed && e.unboxed->TryCall(env, tb, argv + 1, given, discard, &fast)) {
+        done = true;
+        return jsEnv.Undefined();
+      }
+      stack.clear();
+      for (size_t i = 0; i < e.args.size(); i++) {
+        const ArgSpec& a = e.args[i];
+        if (i < given && FastArg(env, tb, argv[i + 1], a.kind, stack)) continue;
+        Napi::Value v = i < given ? Napi::Value(env, argv[i + 1]) : Napi::Value(env, nullptr);
+        if (v.IsUndefined() && a.def) {
+          stack.push_back(*a.def);
+        } else if (v.IsUndefined() && !IsOptional(a.kind)) {
+          throw Napi::TypeError::New(jsEnv, "Missing argument " + a.name + " of " + e.name);
+        } else {
+          stack.push_back(Convert(jsEnv, v, a, e.name));
+        }
+      }
+      e.op.callBoxed(&stack);
+      return jsEnv.Undefined();
+    });
+    if (done) return fast;
+    if (discard) return nullptr;
+    napi_value out;
+    if (stack.size() == 1 && stack[0].isTensor() && stack[0].toTensor().defined()) {
+      napi_create_double(env, Insert(tb, env, std::move(stack[0]).toTensor()), &out);
+      return out;
     }
-    e.op.callBoxed(&stack);
-    if (discard) return env.Undefined();
-    if (stack.size() == 1) return FromIValue(env, stack[0]);
-    auto arr = Napi::Array::New(env, stack.size());
-    for (size_t i = 0; i < stack.size(); i++) arr.Set(static_cast<uint32_t>(i), FromIValue(env, stack[i]));
-    return arr;
-  });
+    return Guard(jsEnv, [&]() -> Napi::Value {
+      if (stack.size() == 1) return FromIValue(jsEnv, stack[0]);
+      auto arr = Napi::Array::New(jsEnv, stack.size());
+      for (size_t i = 0; i < stack.size(); i++) arr.Set(static_cast<uint32_t>(i), FromIValue(jsEnv, stack[i]));
+      return arr;
+    });
+  } catch (const Napi::Error& err) {
+    err.ThrowAsJavaScriptException();
+    return nullptr;
+  }
+}
+
+napi_value DisposeRaw(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1;
+  napi_value arg;
+  void* data = nullptr;
+  napi_get_cb_info(env, cbinfo, &argc, &arg, nullptr, &data);
+  double h = std::nan("");
+  if (argc == 1) napi_get_value_double(env, arg, &h);
+  try {
+    napi_value out;
+    napi_get_boolean(env, Release(*static_cast<HotState*>(data)->tb, env, h), &out);
+    return out;
+  } catch (const Napi::Error& err) {
+    err.ThrowAsJavaScriptException();
+    return nullptr;
+  }
+}
+
+napi_value CallOpRaw(napi_env env, napi_callback_info info) { return Call(env, info, false); }
+napi_value CallOpDiscardRaw(napi_env env, napi_callback_info info) { return Call(env, info, true); }
+
+void Export(Napi::Env env, Napi::Object exports, const char* name, napi_callback cb) {
+  napi_value fn;
+  NAPI_THROW_IF_FAILED_VOID(env, napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, &g_hot, &fn));
+  exports.Set(name, Napi::Value(env, fn));
 }
 
 }  // namespace
@@ -275,15 +391,17 @@ Napi::Value LookupOp(const Napi::CallbackInfo& info) {
       throw Napi::Error::New(env, "No operator " + name + (overload.empty() ? "" : "." + overload) +
                                       " in this libtorch");
     }
-    OpEntry e{*handle, name + (overload.empty() ? "" : "." + overload), {}};
+    OpEntry e{*handle, name + (overload.empty() ? "" : "." + overload), {}, MakeUnboxed(*handle)};
     for (const auto& arg : handle->schema().arguments()) {
       ArgSpec a{KindOf(arg.type()->str(), e.name), arg.name(), arg.N(), arg.default_value()};
       e.args.push_back(std::move(a));
     }
-    auto& table = Table();
+    const bool unboxed = e.unboxed != nullptr;
+    auto& table = Ops();
     table.push_back(std::move(e));
     auto out = Napi::Object::New(env);
     out.Set("id", Napi::Number::New(env, static_cast<double>(table.size() - 1)));
+    out.Set("unboxed", Napi::Boolean::New(env, unboxed));
     std::ostringstream schema;
     schema << handle->schema();
     out.Set("schema", schema.str());
@@ -291,7 +409,10 @@ Napi::Value LookupOp(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value CallOp(const Napi::CallbackInfo& info) { return Call(info, false); }
-Napi::Value CallOpDiscard(const Napi::CallbackInfo& info) { return Call(info, true); }
+void ExportHotPaths(Napi::Env env, Napi::Object exports) {
+  Export(env, exports, "callOp", CallOpRaw);
+  Export(env, exports, "callOpDiscard", CallOpDiscardRaw);
+  Export(env, exports, "dispose", DisposeRaw);
+}
 
 }  // namespace kdep

@@ -3,6 +3,6 @@
 
 namespace kdep {
 Napi::Value LookupOp(const Napi::CallbackInfo& info);
-Napi::Value CallOp(const Napi::CallbackInfo& info);
-Napi::Value CallOpDiscard(const Napi::CallbackInfo& info);
+// callOp, callOpDiscard and dispose: raw N-API callbacks bound to this thread's handle table.
+void ExportHotPaths(Napi::Env env, Napi::Object exports);
 }  // namespace kdep

@@ -215,13 +215,6 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value DisposeFn(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return Guard(env, [&]() -> Napi::Value {
-    return Napi::Boolean::New(env, Dispose(env, info[0]));
-  });
-}
-
 Napi::Value IsHandleFn(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), IsHandle(info.Env(), info[0]));
 }

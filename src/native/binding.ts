@@ -31,7 +31,8 @@ export type OpArg =
 export type OpResult = NativeHandle | number | boolean | string | null | OpResult[];
 
 export interface Binding {
-  lookupOp(name: string, overload: string): { id: number; schema: string };
+  /** `unboxed`: called without the boxed stack (see native/src/unboxed.h). */
+  lookupOp(name: string, overload: string): { id: number; schema: string; unboxed: boolean };
   callOp(id: number, ...args: OpArg[]): OpResult;
   /** Same as callOp but converts no result: for in-place ops that return their input. */
   callOpDiscard(id: number, ...args: OpArg[]): undefined;
