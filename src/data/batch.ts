@@ -73,14 +73,10 @@ export async function buildBatch(
     next = k + 1 < n ? openSample(cfg.spec, indices[k + 1]) : null;
     // If this sample fails below, the look-ahead's own failure must not go unhandled.
     next?.catch(() => {});
-    const { index, out, rng } = await augmentWithRedraw(
-      cfg,
-      epoch,
-      indices[k],
-      opening,
-      pixel,
-      skipped,
-    );
+    const {
+      index,
+      value: { out, rng },
+    } = await augmentWithRedraw(cfg, epoch, indices[k], opening, pixel, skipped);
     used[k] = index;
     const { width: w, height: h, channels: c } = out.img;
     if (images === null) {
@@ -102,15 +98,11 @@ export async function buildBatch(
       writeNormalizedChw(out, floatStage(float, rng), images as Float32Array, k * sampleSize);
     else toUint8(materialize(out), cfg.uint8Layout, images as Uint8Array, k * sampleSize);
   }
-  const labels =
-    cfg.labelDtype === "int64"
-      ? BigInt64Array.from(used, (i) => BigInt(cfg.spec.labels[i]))
-      : Int32Array.from(used, (i) => cfg.spec.labels[i]);
   return {
     images: images!.buffer as ArrayBuffer,
     imagesDtype: float ? "float32" : "uint8",
     shape,
-    labels: labels.buffer as ArrayBuffer,
+    labels: labelsOf(cfg, used),
     indices: used,
     skipped,
   };
@@ -118,33 +110,67 @@ export async function buildBatch(
 
 /**
  * Decodes and augments sample `index` (the pixel steps; its Rng continues into the float
- * stage). With skipBadImages, an undecodable image — found when opening it or when
- * decoding its crop — is replaced by another index drawn from a generator keyed by
- * (seed, epoch, index), so the replacement, and therefore the batch, is the same
- * whatever the number of workers.
+ * stage); `opening` is its file, already being read.
  */
-async function augmentWithRedraw(
+function augmentWithRedraw(
   cfg: BatchConfig,
   epoch: number,
   index: number,
   opening: Promise<ImageSource>,
   pixel: TransformStep[],
   skipped: SkippedSample[],
-): Promise<{ index: number; out: LazyPixels; rng: Rng }> {
+): Promise<{ index: number; value: { out: LazyPixels; rng: Rng } }> {
+  return withRedraw(
+    cfg,
+    epoch,
+    index,
+    skipped,
+    async (i, attempt) => {
+      const src = await (attempt === 0 ? opening : openSample(cfg.spec, i));
+      const rng = new Rng(cfg.seed, epoch, i, STREAM_SAMPLE);
+      return { out: applyPixelSteps(src, pixel, rng), rng };
+    },
+    (i) => whereOf(cfg.spec, i),
+  );
+}
+
+/**
+ * Runs `load(index)`. With skipBadImages, a sample that cannot be decoded (an
+ * ImageDecodeError, when opening the file or decoding its crop) is recorded in `skipped`
+ * and replaced by another index drawn from a generator keyed by (seed, epoch, index), so
+ * the replacement, and therefore the batch, is the same whatever the number of workers.
+ */
+export async function withRedraw<T>(
+  cfg: Pick<BatchConfig, "seed" | "skipBadImages" | "spec">,
+  epoch: number,
+  index: number,
+  skipped: SkippedSample[],
+  load: (i: number, attempt: number) => Promise<T>,
+  where: (i: number, err: ImageDecodeError) => string,
+): Promise<{ index: number; value: T }> {
   let cur = index;
   let redraw: Rng | null = null;
   for (let attempt = 0; ; attempt++) {
     try {
-      const src = await opening;
-      const rng = new Rng(cfg.seed, epoch, cur, STREAM_SAMPLE);
-      return { index: cur, out: applyPixelSteps(src, pixel, rng), rng };
+      return { index: cur, value: await load(cur, attempt) };
     } catch (err) {
       if (!(err instanceof ImageDecodeError) || !cfg.skipBadImages || attempt >= MAX_REDRAWS)
         throw err;
-      skipped.push({ index: cur, where: whereOf(cfg.spec, cur), error: err.message });
+      skipped.push({ index: cur, where: where(cur, err), error: err.message });
       redraw ??= new Rng(cfg.seed, epoch, index, STREAM_REDRAW);
       cur = redraw.randint(0, cfg.spec.labels.length);
-      opening = openSample(cfg.spec, cur);
     }
   }
+}
+
+/** The labels of the samples a batch holds, in the dtype the config asks for. */
+export function labelsOf(
+  cfg: Pick<BatchConfig, "labelDtype" | "spec">,
+  used: Int32Array,
+): ArrayBuffer {
+  const labels =
+    cfg.labelDtype === "int64"
+      ? BigInt64Array.from(used, (i) => BigInt(cfg.spec.labels[i]))
+      : Int32Array.from(used, (i) => cfg.spec.labels[i]);
+  return labels.buffer as ArrayBuffer;
 }

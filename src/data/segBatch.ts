@@ -5,10 +5,10 @@
 import {
   type BatchConfig,
   buildBatch,
-  MAX_REDRAWS,
+  labelsOf,
   type RawBatch,
   type SkippedSample,
-  STREAM_REDRAW,
+  withRedraw,
 } from "./batch.js";
 import { type DatasetSpec, loadImage, loadMask, whereOf } from "./datasets/dataset.js";
 import { ImageDecodeError } from "./image.js";
@@ -76,11 +76,20 @@ export async function buildSegBatch(
   let plane = 0;
 
   // Decode one sample ahead, as batch.ts does.
-  let pending = loadPairWithRedraw(cfg, epoch, indices[0], skipped);
+  const loadAt = (i: number) =>
+    withRedraw(
+      cfg,
+      epoch,
+      i,
+      skipped,
+      (j) => loadPair(cfg.spec, j),
+      (_, err) => err.file,
+    );
+  let pending = loadAt(indices[0]);
   for (let k = 0; k < n; k++) {
-    const { index, pair } = await pending;
+    const { index, value: pair } = await pending;
     if (k + 1 < n) {
-      pending = loadPairWithRedraw(cfg, epoch, indices[k + 1], skipped);
+      pending = loadAt(indices[k + 1]);
       pending.catch(() => {});
     }
     used[k] = index;
@@ -106,15 +115,11 @@ export async function buildSegBatch(
     const mb = masks!;
     for (let i = 0, o = k * plane * 8 + LOW_BYTE; i < plane; i++, o += 8) mb[o] = md[i];
   }
-  const labels =
-    cfg.labelDtype === "int64"
-      ? BigInt64Array.from(used, (i) => BigInt(cfg.spec.labels[i]))
-      : Int32Array.from(used, (i) => cfg.spec.labels[i]);
   return {
     images: images!.buffer as ArrayBuffer,
     imagesDtype: float ? "float32" : "uint8",
     shape,
-    labels: labels.buffer as ArrayBuffer,
+    labels: labelsOf(cfg, used),
     masks: masks!.buffer as ArrayBuffer,
     indices: used,
     skipped,
@@ -141,26 +146,4 @@ export async function loadPair(spec: DatasetSpec, i: number): Promise<SegPair> {
     );
   }
   return { image, mask };
-}
-
-/** As batch.ts's loadWithRedraw: a bad image or mask is replaced by a seeded redraw. */
-async function loadPairWithRedraw(
-  cfg: SegBatchConfig,
-  epoch: number,
-  index: number,
-  skipped: SkippedSample[],
-): Promise<{ index: number; pair: SegPair }> {
-  let cur = index;
-  let redraw: Rng | null = null;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return { index: cur, pair: await loadPair(cfg.spec, cur) };
-    } catch (err) {
-      if (!(err instanceof ImageDecodeError) || !cfg.skipBadImages || attempt >= MAX_REDRAWS)
-        throw err;
-      skipped.push({ index: cur, where: err.file, error: err.message });
-      redraw ??= new Rng(cfg.seed, epoch, index, STREAM_REDRAW);
-      cur = redraw.randint(0, cfg.spec.labels.length);
-    }
-  }
 }

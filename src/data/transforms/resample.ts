@@ -79,8 +79,8 @@ export function resizeBilinear(
   outW: number,
   outH: number,
 ): DecodedImage {
-  checkBox(img, box);
   if (!imageAddon) return resizeBilinearJs(img, box, outW, outH);
+  checkBox(img, box);
   const c = img.channels;
   const out = new Uint8Array(outW * outH * c);
   const { left, top, width, height } = box;
