@@ -148,6 +148,46 @@ torch.save(s.state_dict(), "${dir}/s_after.pth")
     assert.ok(stateDict.has("layer4.1.bn2.running_var") && !stateDict.has("fc.weight"));
   });
 
+  it("Ctrl-C during the initial validation pass stops before training, writing nothing", async () => {
+    const out = tmp();
+    T.manualSeed(0);
+    const teacher = createModel("resnet18", { numClasses: 0, width: 8 });
+    const config = DistillConfigSchema.parse({
+      student: "resnet18",
+      teacher: "resnet18",
+      align: "none",
+      epochs: 1,
+      batchSize: 16,
+      workers: 0,
+      valEvery: 1,
+      out,
+    });
+    // Signal once the run listens (it has started the initial pass, the first thing it does).
+    const before = process.listenerCount("SIGINT");
+    const poll = setInterval(() => {
+      if (process.listenerCount("SIGINT") > before) {
+        clearInterval(poll);
+        process.emit("SIGINT", "SIGINT");
+      }
+    }, 0);
+    const r = await runDistill({
+      config,
+      teacher,
+      train: await fmnistSmall(4),
+      trainTransform: TRAIN_32,
+      val: await fmnistSmall(40, "test"),
+      valTransform: TEST_32,
+      student: createModel("resnet18", { numClasses: 0, width: 8 }),
+      progress: "quiet",
+    }).finally(() => clearInterval(poll));
+    assert.equal(r.stopped, true);
+    assert.equal(r.epochsDone, 0);
+    assert.equal(r.initialValLoss, null);
+    assert.equal(existsSync(join(out, "checkpoint.pth")), false);
+    assert.equal(existsSync(r.studentPath), false);
+    assert.equal(process.listenerCount("SIGINT"), before, "the run stopped listening");
+  });
+
   it("a run killed with SIGKILL mid-epoch resumes exactly where an uninterrupted run goes", async () => {
     const child = fileURLToPath(new URL("./fixtures/distillChild.js", import.meta.url));
     const runChild = (dir: string, kill: boolean) =>

@@ -14,6 +14,7 @@ import { LRScheduler, SGD } from "../../optim/index.js";
 import { manualSeed, type Tensor, tidy } from "../../tensor/index.js";
 import { toTensors } from "../common/batches.js";
 import type { CheckpointValue } from "../common/checkpoint.js";
+import { pollSignals, StopSignal } from "../common/interrupt.js";
 import { checkResumable } from "../common/resume.js";
 import { RunLog } from "../common/runLog.js";
 import { CHECKPOINT_FILE, type TrainResult, train } from "../common/trainLoop.js";
@@ -158,7 +159,8 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
     stepSize: c.lrStep,
     gamma: c.lrGamma,
   });
-  const evaluate = async (): Promise<Record<string, number>> => {
+  // `stop` ends the pass early (Ctrl-C during the initial pass, before train() listens).
+  const evaluate = async (stop?: StopSignal): Promise<Record<string, number>> => {
     if (!inputs.val) return {};
     distiller.eval();
     const valLoader = new DataLoader(inputs.val, {
@@ -177,6 +179,10 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
           return Object.values(terms).reduce((a, v) => a + v, 0) * size;
         });
         n += b.shape[0];
+        if (stop) {
+          await pollSignals();
+          if (stop.requested) break;
+        }
       }
     } finally {
       await valLoader.close();
@@ -190,7 +196,27 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
   // The starting point of the validation curve, once per run (not again on resume).
   let initialValLoss: number | null = null;
   if (inputs.val && c.valEvery > 0 && !existsSync(join(runDir, CHECKPOINT_FILE))) {
-    initialValLoss = (await evaluate()).val_loss;
+    const stop = new StopSignal();
+    try {
+      const { val_loss } = await evaluate(stop);
+      if (!stop.requested) initialValLoss = val_loss;
+    } finally {
+      stop.dispose();
+    }
+    if (initialValLoss === null) {
+      await loader.close();
+      const nothing = { epochsDone: 0, stepInEpoch: 0, seconds: 0, lastEval: null, history: [] };
+      return {
+        ...nothing,
+        stopped: true,
+        runDir,
+        studentPath,
+        student,
+        lossWeight,
+        lr,
+        initialValLoss,
+      };
+    }
     new RunLog(runDir, { tensorboard: false }).log("distill/initial", { val_loss: initialValLoss });
   }
   let result: TrainResult;
@@ -210,7 +236,7 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
       optimizer,
       scheduler,
       scheduleUnit: "epoch",
-      evaluate,
+      evaluate: () => evaluate(),
       evalEvery: c.valEvery,
       state: () =>
         ({ model: student.stateDict(), align: align.stateDict() }) as Record<

@@ -156,6 +156,9 @@ export async function runSvd(
     await loader.close();
   }
   if (stopped) return { result: null, manifest: manifestOf(o, moments.count, seed), stopped };
+  // The whole pass is in the accumulators now: keep them on disk until the results are, so
+  // a kill during the eigendecomposition costs a rerun of it, not of the teacher pass.
+  if (!o.exact && start < total) save(total);
 
   let result: SvdResult;
   if (o.exact) {
