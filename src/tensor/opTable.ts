@@ -32,6 +32,19 @@ export function aten(name: string): (...args: OpArg[]) => OpResult {
   return native.callOp.bind(native, id);
 }
 
+/** As `aten`, for an in-place operator whose (aliased) result is not wrapped. */
+export function atenInPlace(name: string): (...args: OpArg[]) => undefined {
+  let id: number;
+  try {
+    id = idOf(name);
+  } catch (err) {
+    return () => {
+      throw err;
+    };
+  }
+  return native.callOpDiscard.bind(native, id);
+}
+
 /** Calls `aten::<name>` ("add.Tensor" names an overload). */
 export function callAten(name: string, ...args: OpArg[]): OpResult {
   return native.callOp(idOf(name), ...args);

@@ -1,7 +1,6 @@
 // Elementwise arithmetic, comparisons and unary math, with PyTorch's broadcasting and type
 // promotion (both done by ATen). A number operand uses the op's Scalar overload.
-import type { OpArg } from "../../native/binding.js";
-import { aten, callAten, callAtenInPlace } from "../opTable.js";
+import { aten, atenInPlace, callAten, callAtenInPlace } from "../opTable.js";
 import { Tensor, wrap } from "../tensor.js";
 
 export type Operand = Tensor | number;
@@ -28,11 +27,23 @@ function alphaOp(name: string): AlphaFn {
   };
 }
 
-function binaryInPlace(name: string, a: Tensor, b: Operand, ...extra: OpArg[]): Tensor {
-  if (typeof b === "number") callAtenInPlace(`${name}.Scalar`, a.handle, b, ...extra);
-  else callAtenInPlace(`${name}.Tensor`, a.handle, b.handle, ...extra);
-  return a;
+// In place: a += alpha·b and the like, bound once as above; an alpha of 1 is the default.
+function inPlaceOp(name: string): (a: Tensor, b: Operand, alpha?: number) => Tensor {
+  const onTensor = atenInPlace(`${name}.Tensor`);
+  const onScalar = atenInPlace(`${name}.Scalar`);
+  return (a, b, alpha = 1) => {
+    if (typeof b === "number") {
+      if (alpha === 1) onScalar(a.handle, b);
+      else onScalar(a.handle, b, alpha);
+    } else if (alpha === 1) onTensor(a.handle, b.handle);
+    else onTensor(a.handle, b.handle, alpha);
+    return a;
+  };
 }
+const addInPlace = inPlaceOp("add_");
+const subInPlace = inPlaceOp("sub_");
+const mulInPlace = inPlaceOp("mul_");
+const divInPlace = inPlaceOp("div_");
 
 /** a + alpha·b */
 export const add: AlphaFn = alphaOp("add");
@@ -217,16 +228,16 @@ for (const name of UNARY) {
   };
 }
 P.add_ = function (b, alpha = 1) {
-  return binaryInPlace("add_", this, b, alpha);
+  return addInPlace(this, b, alpha);
 };
 P.sub_ = function (b, alpha = 1) {
-  return binaryInPlace("sub_", this, b, alpha);
+  return subInPlace(this, b, alpha);
 };
 P.mul_ = function (b) {
-  return binaryInPlace("mul_", this, b);
+  return mulInPlace(this, b);
 };
 P.div_ = function (b) {
-  return binaryInPlace("div_", this, b);
+  return divInPlace(this, b);
 };
 P.clamp_ = function (min, max) {
   callAtenInPlace("clamp_", this.handle, min ?? null, max ?? null);
