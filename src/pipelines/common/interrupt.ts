@@ -11,12 +11,15 @@ export class StopSignal {
     // The shell's convention: 128 + the signal's number (130 for SIGINT).
     if (this.#requested) process.exit(128 + (constants.signals[sig] ?? 2));
     this.#requested = sig;
-    process.stderr.write(
-      `\n${sig} received: finishing this step and writing a checkpoint… (again: quit now, keeping the last complete checkpoint)\n`,
-    );
+    process.stderr.write(`\n${sig} received: ${this.#action}\n`);
   };
+  readonly #action: string;
 
-  constructor() {
+  /** `action`: what the run does on a first signal, as the user is told. */
+  constructor(
+    action = "finishing this step and writing a checkpoint… (again: quit now, keeping the last complete checkpoint)",
+  ) {
+    this.#action = action;
     process.on("SIGINT", this.#handler);
     process.on("SIGTERM", this.#handler);
   }

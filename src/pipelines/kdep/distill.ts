@@ -196,7 +196,7 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
   // The starting point of the validation curve, once per run (not again on resume).
   let initialValLoss: number | null = null;
   if (inputs.val && c.valEvery > 0 && !existsSync(join(runDir, CHECKPOINT_FILE))) {
-    const stop = new StopSignal();
+    const stop = new StopSignal("stopping the initial validation pass (nothing trained yet)");
     try {
       const { val_loss } = await evaluate(stop);
       if (!stop.requested) initialValLoss = val_loss;
