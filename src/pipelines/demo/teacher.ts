@@ -22,6 +22,9 @@ export interface TeacherInfo {
   path: string;
 }
 
+// One teacher serves every demo seed: the seeds vary what is compared, not the teacher.
+const TEACHER_SEED = 0;
+
 interface Meta {
   sha256: string;
   accuracy: number;
@@ -46,8 +49,11 @@ export async function demoTeacher(
 ): Promise<TeacherInfo> {
   const key = createHash("sha256")
     .update(
+      // v: bumped whenever how the teacher is trained changes (v2: the model is built after
+      // the seed is set), so an older cache entry is not taken for this one.
       JSON.stringify({
-        v: 1,
+        v: 2,
+        seed: TEACHER_SEED,
         teacher: s.teacher,
         width: s.width,
         size: s.imageSize,
@@ -95,6 +101,7 @@ export async function demoTeacher(
     lr: s.teacher.lr,
     schedule: { kind: "cosine", maxSteps: s.teacher.epochs },
     evalEvery: s.teacher.epochs,
+    seed: TEACHER_SEED,
     workers: 0,
     progress,
   });
