@@ -7,6 +7,7 @@
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/variable.h>
+#include <torch/version.h>
 
 #include <malloc.h>
 
@@ -248,9 +249,10 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
       std::lock_guard<std::mutex> lock(gen.mutex());
       gen.set_current_seed(seed);
     }
-    const auto& cuda = at::detail::getCUDAHooks();
-    for (int i = 0; i < cuda.getNumGPUs(); i++) {
-      auto gen = cuda.getDefaultCUDAGenerator(i);
+    // Through Context, not the CUDA hooks: their generator getter was renamed in 2.x.
+    const int gpus = at::detail::getCUDAHooks().getNumGPUs();
+    for (int i = 0; i < gpus; i++) {
+      auto gen = at::globalContext().defaultGenerator(c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(i)));
       std::lock_guard<std::mutex> lock(gen.mutex());
       gen.set_current_seed(seed);
     }

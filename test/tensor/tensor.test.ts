@@ -1,6 +1,7 @@
 // Tensor basics with hand-computed values: creation, dtypes, views, autograd modes, threads.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { native } from "../../src/native/binding.js";
 import * as T from "../../src/tensor/index.js";
 
 describe("Tensor", () => {
@@ -121,6 +122,12 @@ describe("Tensor", () => {
     assert.equal(T.getNumThreads(), 1);
     T.setNumThreads(n);
     assert.throws(() => T.setNumThreads(0), /positive thread count/);
+  });
+
+  it("the addon reports the libtorch it was built against", () => {
+    const v = native.version();
+    assert.match(v.libtorch ?? "", /^\d+\.\d+\.\d+$/);
+    assert.match(v.parallel, /at::get_num_threads\(\) : \d+/);
   });
 
   it("the RNG state can be saved and restored", () => {
