@@ -301,9 +301,9 @@ napi_value Call(napi_env env, napi_callback_info cbinfo, bool discard) {
     ~Clear() { s.clear(); }
   } clear{stack};
   try {
-    napi_value fast = nullptr;
-    bool done = false;
-    Guard(jsEnv, [&]() -> Napi::Value {
+    // Everything, the result's conversion included, inside Guard: no C++ exception may
+    // leave a raw N-API callback (it would abort the process).
+    return Guard(jsEnv, [&]() -> Napi::Value {
       uint32_t id = UINT32_MAX;
       if (argc > 0) napi_get_value_uint32(env, argv[0], &id);
       auto& table = Ops();
@@ -314,9 +314,9 @@ napi_value Call(napi_env env, napi_callback_info cbinfo, bool discard) {
         throw Napi::TypeError::New(jsEnv, e.name + " takes " + std::to_string(e.args.size()) +
                                               " arguments but received " + std::to_string(given));
       }
+      napi_value fast = nullptr;
       if (e.unboxed && e.unboxed->TryCall(env, tb, argv + 1, given, discard, &fast)) {
-        done = true;
-        return jsEnv.Undefined();
+        return Napi::Value(env, fast);
       }
       stack.clear();
       for (size_t i = 0; i < e.args.size(); i++) {
@@ -332,16 +332,10 @@ napi_value Call(napi_env env, napi_callback_info cbinfo, bool discard) {
         }
       }
       e.op.callBoxed(&stack);
-      return jsEnv.Undefined();
-    });
-    if (done) return fast;
-    if (discard) return nullptr;
-    napi_value out;
-    if (stack.size() == 1 && stack[0].isTensor() && stack[0].toTensor().defined()) {
-      napi_create_double(env, Insert(tb, env, std::move(stack[0]).toTensor()), &out);
-      return out;
-    }
-    return Guard(jsEnv, [&]() -> Napi::Value {
+      if (discard) return Napi::Value(env, nullptr);
+      if (stack.size() == 1 && stack[0].isTensor() && stack[0].toTensor().defined()) {
+        return Napi::Number::New(jsEnv, Insert(tb, env, std::move(stack[0]).toTensor()));
+      }
       if (stack.size() == 1) return FromIValue(jsEnv, stack[0]);
       auto arr = Napi::Array::New(jsEnv, stack.size());
       for (size_t i = 0; i < stack.size(); i++) arr.Set(static_cast<uint32_t>(i), FromIValue(jsEnv, stack[i]));
@@ -361,9 +355,9 @@ napi_value DisposeRaw(napi_env env, napi_callback_info cbinfo) {
   double h = std::nan("");
   if (argc == 1) napi_get_value_double(env, arg, &h);
   try {
-    napi_value out;
-    napi_get_boolean(env, Release(*static_cast<HotState*>(data)->tb, env, h), &out);
-    return out;
+    return Guard(Napi::Env(env), [&]() -> Napi::Value {
+      return Napi::Boolean::New(env, Release(*static_cast<HotState*>(data)->tb, env, h));
+    });
   } catch (const Napi::Error& err) {
     err.ThrowAsJavaScriptException();
     return nullptr;
