@@ -1,5 +1,6 @@
 // Shared benchmark plumbing: timing, the PyTorch reference run, and the ratio table.
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export const PYTHON = process.env.KDEP_PYTHON ?? "/usr/bin/python3";
@@ -19,6 +20,21 @@ export function timeit(
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
+}
+
+/**
+ * This process's peak resident memory in MiB: VmHWM, the high-water mark of its own address
+ * space. Not getrusage's maxRSS: Linux carries that across exec, so a child started by a
+ * parent holding 2 GB reports 2 GB whatever it used (bench/kdep's first figures did).
+ */
+export function peakRssMiB(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"));
+    if (m) return Number(m[1]) / 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS / 1024;
 }
 
 /** Runs bench/reference/<name>.py with the given args; it prints one JSON object. */

@@ -2,6 +2,7 @@
 import { createModel } from "../../src/models/registry.js";
 import { FeatureMoments } from "../../src/pipelines/kdep/featureMoments.js";
 import * as T from "../../src/tensor/index.js";
+import { peakRssMiB } from "../util.js";
 
 const [n, size] = [Number(process.argv[2]), Number(process.argv[3])];
 const teacher = createModel("resnet50", { numClasses: 0, preReluFeature: true }).eval();
@@ -16,6 +17,6 @@ m.finalize();
 console.log(
   JSON.stringify({
     seconds: (Date.now() - t0) / 1000,
-    peak_mib: process.resourceUsage().maxRSS / 1024,
+    peak_mib: peakRssMiB(),
   }),
 );

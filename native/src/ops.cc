@@ -90,13 +90,7 @@ c10::Scalar ToScalar(Napi::Env env, const Napi::Value& v, const ArgSpec& a, cons
     bool lossless = false;
     return c10::Scalar(static_cast<int64_t>(v.As<Napi::BigInt>().Int64Value(&lossless)));
   }
-  if (v.IsNumber()) {
-    // Python semantics: an integral literal is an int, anything else a float. Callers that
-    // need a float for an integral value pass {f: value}.
-    double d = v.As<Napi::Number>().DoubleValue();
-    if (std::nearbyint(d) == d && std::abs(d) < 9.0e15) return c10::Scalar(static_cast<int64_t>(d));
-    return c10::Scalar(d);
-  }
+  if (v.IsNumber()) return ScalarOf(v.As<Napi::Number>().DoubleValue());
   if (v.IsObject()) {
     Napi::Value f = v.As<Napi::Object>().Get("f");
     if (f.IsNumber()) return c10::Scalar(f.As<Napi::Number>().DoubleValue());
@@ -265,9 +259,7 @@ bool FastArg(napi_env env, Table& tb, napi_value v, Kind kind, torch::jit::Stack
     case Kind::Scalar:
     case Kind::OptScalar:
       if (napi_get_value_double(env, v, &d) != napi_ok) return false;
-      // Python semantics, as ToScalar.
-      if (std::nearbyint(d) == d && std::abs(d) < 9.0e15) stack.emplace_back(c10::Scalar(static_cast<int64_t>(d)));
-      else stack.emplace_back(c10::Scalar(d));
+      stack.emplace_back(ScalarOf(d));
       return true;
     default:
       return false;

@@ -30,9 +30,7 @@ bool Get(napi_env env, Table& tb, napi_value v, const at::Tensor** out) {
 bool Get(napi_env env, Table&, napi_value v, at::Scalar* out) {
   double d;
   if (napi_get_value_double(env, v, &d) != napi_ok) return false;
-  // Python semantics, as the boxed path: an integral number is an int.
-  if (std::nearbyint(d) == d && std::abs(d) < 9.0e15) *out = at::Scalar(static_cast<int64_t>(d));
-  else *out = at::Scalar(d);
+  *out = ScalarOf(d);
   return true;
 }
 

@@ -7,11 +7,20 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <node_api.h>
 
+#include <cmath>
 #include <memory>
 
 #include "handle.h"
 
 namespace kdep {
+
+// A JS number as an ATen Scalar, with Python's rule: an integral value is an int (so
+// `int_tensor * 2` stays integral), anything else a float. Callers that need a float for an
+// integral value pass {f: value} (boxed path).
+inline at::Scalar ScalarOf(double d) {
+  if (std::nearbyint(d) == d && std::abs(d) < 9.0e15) return at::Scalar(static_cast<int64_t>(d));
+  return at::Scalar(d);
+}
 
 class Unboxed {
  public:
