@@ -15,12 +15,12 @@ function idOf(name: string): number {
   return id;
 }
 
-/**
- * A caller bound to one operator: the native function itself with the op id bound, so a
- * hot path pays neither a name lookup nor a JS wrapper. An operator this libtorch lacks
- * fails when called, not when the module defining it is imported.
- */
-export function aten(name: string): (...args: OpArg[]) => OpResult {
+// The native entry point with the op id bound. An operator this libtorch lacks fails when
+// called, not when the module defining it is imported.
+function bound<R>(
+  name: string,
+  call: (id: number, ...args: OpArg[]) => R,
+): (...args: OpArg[]) => R {
   let id: number;
   try {
     id = idOf(name);
@@ -29,20 +29,20 @@ export function aten(name: string): (...args: OpArg[]) => OpResult {
       throw err;
     };
   }
-  return native.callOp.bind(native, id);
+  return call.bind(native, id);
+}
+
+/**
+ * A caller bound to one operator: the native function itself with the op id bound, so a
+ * hot path pays neither a name lookup nor a JS wrapper.
+ */
+export function aten(name: string): (...args: OpArg[]) => OpResult {
+  return bound(name, native.callOp);
 }
 
 /** As `aten`, for an in-place operator whose (aliased) result is not wrapped. */
 export function atenInPlace(name: string): (...args: OpArg[]) => undefined {
-  let id: number;
-  try {
-    id = idOf(name);
-  } catch (err) {
-    return () => {
-      throw err;
-    };
-  }
-  return native.callOpDiscard.bind(native, id);
+  return bound(name, native.callOpDiscard);
 }
 
 /** Calls `aten::<name>` ("add.Tensor" names an overload). */
