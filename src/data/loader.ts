@@ -23,7 +23,7 @@
 // dataset with label masks, each batch also carries `masks`, int64 [N, H, W] with 255 as
 // the ignore label; image and mask get the same random geometry (segBatch.ts).
 //
-// Shutdown: on an error or an aborted signal the workers are terminated before the error
+// Shutdown: on an error or an aborted signal the workers are stopped before the error
 // propagates. Idle workers are unref'd, so a finished program exits even without close().
 import { Worker } from "node:worker_threads";
 import type { RawBatch, SkippedSample } from "./batch.js";
@@ -205,12 +205,12 @@ export class DataLoader {
     }
   }
 
-  /** Terminates the workers. The loader can still be used; workers restart lazily. */
+  /** Stops the workers. The loader can still be used; workers restart lazily. */
   async close(): Promise<void> {
     const slots = this.slots;
     this.slots = [];
     for (const s of slots) failAll(s, new Error("DataLoader closed"));
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    await Promise.all(slots.map((s) => stopWorker(s.worker)));
   }
 
   private startWorkers(): void {
@@ -275,6 +275,27 @@ export class DataLoader {
     });
   }
 }
+
+/**
+ * Asks a worker to exit once its current job ends, and terminates it only if it has not
+ * within STOP_GRACE_MS. worker.terminate() can interrupt node:zlib between creating a stream
+ * and initialising it (PNG decoding), and Node then aborts the whole process while tearing
+ * the worker down ("close before init"; seen in CI).
+ */
+function stopWorker(worker: Worker): Promise<void> {
+  if (worker.threadId < 0) return Promise.resolve(); // already gone
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => void worker.terminate().then(() => resolve()), STOP_GRACE_MS);
+    worker.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    const msg: ToWorker = { type: "stop" };
+    worker.postMessage(msg);
+  });
+}
+
+const STOP_GRACE_MS = 30_000;
 
 function failAll(slot: WorkerSlot, err: Error): void {
   for (const p of slot.pending.values()) p.reject(err);

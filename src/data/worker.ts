@@ -6,6 +6,7 @@ import { type AnyBatchConfig, buildAnyBatch } from "./segBatch.js";
 
 export type ToWorker =
   | { type: "config"; config: AnyBatchConfig }
+  | { type: "stop" }
   | { type: "job"; id: number; epoch: number; indices: Int32Array; reuse?: ArrayBuffer };
 
 export type FromWorker =
@@ -18,13 +19,22 @@ if (!port) throw new Error("src/data/worker.ts must run in a worker thread");
 let config: AnyBatchConfig | null = null;
 // Jobs run one after another, so a worker's output order is its input order.
 let chain: Promise<void> = Promise.resolve();
+let stopping = false;
 
 port.on("message", (msg: ToWorker) => {
   if (msg.type === "config") {
     config = msg.config;
     return;
   }
+  if (msg.type === "stop") {
+    // Queued jobs are dropped (the loader has failed them); once the current one ends the
+    // port closes and the thread exits by itself: see stopWorker in loader.ts.
+    stopping = true;
+    chain = chain.then(() => port.close());
+    return;
+  }
   chain = chain.then(async () => {
+    if (stopping) return;
     try {
       if (!config) throw new Error("loader worker received a job before its configuration");
       const batch = await buildAnyBatch(config, msg.epoch, msg.indices, msg.reuse);
