@@ -60,6 +60,13 @@ at::Tensor* Find(Table& tb, double h, bool* ours) {
   return s != nullptr && IsCurrent(*s, h) ? &s->t : nullptr;
 }
 
+at::Tensor* FindValue(napi_env env, Table& tb, napi_value v) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok) return nullptr;
+  bool ours;
+  return Find(tb, d, &ours);
+}
+
 double Insert(Table& tb, napi_env env, at::Tensor t) {
   uint32_t idx;
   if (!tb.free.empty()) {

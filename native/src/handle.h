@@ -17,6 +17,9 @@ Table& ThreadTable();
 // Lowest level, for the op-call hot path. The tensor a number names, or nullptr; `ours`
 // tells whether the number is one of our handles at all (live or disposed).
 at::Tensor* Find(Table& tb, double h, bool* ours);
+// The live tensor a JS value names, or nullptr (not a number, not a handle, or disposed):
+// one N-API call, for the hot path; callers fall back to Unwrap for the error's wording.
+at::Tensor* FindValue(napi_env env, Table& tb, napi_value v);
 // Stores a tensor (defined) and returns its handle value.
 double Insert(Table& tb, napi_env env, at::Tensor t);
 // Frees the tensor behind a handle; false when it was already freed. Throws for a number

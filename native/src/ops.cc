@@ -237,9 +237,7 @@ bool FastArg(napi_env env, Table& tb, napi_value v, Kind kind, torch::jit::Stack
   switch (kind) {
     case Kind::Tensor:
     case Kind::OptTensor: {
-      if (napi_get_value_double(env, v, &d) != napi_ok) return false;
-      bool ours;
-      at::Tensor* t = Find(tb, d, &ours);
+      at::Tensor* t = FindValue(env, tb, v);
       if (t == nullptr) return false;
       stack.emplace_back(*t);
       return true;

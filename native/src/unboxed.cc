@@ -20,10 +20,7 @@ struct ScalarArg {
 };
 
 bool Get(napi_env env, Table& tb, napi_value v, const at::Tensor** out) {
-  double d;
-  if (napi_get_value_double(env, v, &d) != napi_ok) return false;
-  bool ours;
-  *out = Find(tb, d, &ours);
+  *out = FindValue(env, tb, v);
   return *out != nullptr;
 }
 

@@ -46,13 +46,11 @@ for c in range(3):
 });
 after(() => tmp.cleanup());
 
-async function collect(
-  numWorkers: number,
-  epoch: number,
-  opts: Partial<ConstructorParameters<typeof DataLoader>[1]> = {},
-): Promise<Batch[]> {
+type LoaderOptions = Partial<ConstructorParameters<typeof DataLoader>[1]>;
+
+async function makeLoader(numWorkers: number, opts: LoaderOptions = {}): Promise<DataLoader> {
   const ds = await imageFolder(root);
-  const loader = new DataLoader(ds, {
+  return new DataLoader(ds, {
     batchSize: 8,
     shuffle: true,
     seed: 5,
@@ -60,6 +58,14 @@ async function collect(
     transform: small,
     ...opts,
   });
+}
+
+async function collect(
+  numWorkers: number,
+  epoch: number,
+  opts: LoaderOptions = {},
+): Promise<Batch[]> {
+  const loader = await makeLoader(numWorkers, opts);
   const out: Batch[] = [];
   for await (const b of loader.epoch(epoch)) out.push(b);
   await loader.close();
@@ -83,14 +89,7 @@ test("same seed: identical batches with 0, 1 and 2 workers", async () => {
 test("released batch buffers are refilled, and the batches stay the same", async () => {
   const ref = await collect(0, 2);
   for (const numWorkers of [0, 2]) {
-    const ds = await imageFolder(root);
-    const loader = new DataLoader(ds, {
-      batchSize: 8,
-      shuffle: true,
-      seed: 5,
-      numWorkers,
-      transform: small,
-    });
+    const loader = await makeLoader(numWorkers);
     const seen = new Set<ArrayBufferLike>();
     const released: Batch[] = [];
     let refilled = 0;
