@@ -4,3 +4,4 @@ export * from "./mobilenetv2.js";
 export * from "./mobilenetv2Keys.js";
 export * from "./registry.js";
 export * from "./resnet.js";
+export * from "./pspnet.js";
