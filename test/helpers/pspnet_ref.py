@@ -92,3 +92,60 @@ def train_step(model, x, y, lr, it, max_it, aux_weight=0.4, power=0.9, wd=1e-4):
     loss.backward()
     opt.step()
     return loss
+
+
+def net_process(model, crop, flip=True):
+    """Softmax of one window [1,3,h,w] averaged with its flip, as numpy float64 [h,w,C]."""
+    x = torch.cat([crop, crop.flip(3)], 0) if flip else crop
+    with torch.no_grad():
+        out = F.softmax(model(x), dim=1)
+    out = (out[0] + out[1].flip(2)) / 2 if flip else out[0]
+    return out.permute(1, 2, 0).double().numpy()
+
+
+def scale_process(model, image, classes, crop_h, crop_w, h, w, flip=True, stride_rate=2 / 3):
+    """semseg's scale_process on a normalised image [1,3,H,W]: the mean padding is 0 here.
+    cv2.resize (INTER_LINEAR) is stood in for by interpolate(bilinear, align_corners=False)."""
+    import numpy as np
+    _, _, ori_h, ori_w = image.shape
+    pad_h, pad_w = max(crop_h - ori_h, 0), max(crop_w - ori_w, 0)
+    ph2, pw2 = int(pad_h / 2), int(pad_w / 2)
+    if pad_h > 0 or pad_w > 0:
+        image = F.pad(image, (pw2, pad_w - pw2, ph2, pad_h - ph2))
+    _, _, new_h, new_w = image.shape
+    stride_h, stride_w = int(np.ceil(crop_h * stride_rate)), int(np.ceil(crop_w * stride_rate))
+    grid_h = int(np.ceil(float(new_h - crop_h) / stride_h) + 1)
+    grid_w = int(np.ceil(float(new_w - crop_w) / stride_w) + 1)
+    pred = np.zeros((new_h, new_w, classes), dtype=float)
+    count = np.zeros((new_h, new_w), dtype=float)
+    for ih in range(grid_h):
+        for iw in range(grid_w):
+            s_h = ih * stride_h
+            e_h = min(s_h + crop_h, new_h)
+            s_h = e_h - crop_h
+            s_w = iw * stride_w
+            e_w = min(s_w + crop_w, new_w)
+            s_w = e_w - crop_w
+            count[s_h:e_h, s_w:e_w] += 1
+            pred[s_h:e_h, s_w:e_w, :] += net_process(model, image[:, :, s_h:e_h, s_w:e_w], flip)
+    pred /= np.expand_dims(count, 2)
+    pred = pred[ph2:ph2 + ori_h, pw2:pw2 + ori_w]
+    t = torch.from_numpy(pred).permute(2, 0, 1)[None].float()
+    return F.interpolate(t, (h, w), mode="bilinear", align_corners=False)[0]
+
+
+def sliding_probs(model, image, classes, crop, base_size, scales=(1.0,), flip=True):
+    """semseg's test loop for one image: [C,H,W] probabilities averaged over scales."""
+    model.eval()
+    _, _, h, w = image.shape
+    out = torch.zeros(classes, h, w)
+    for s in scales:
+        long = round(s * base_size)
+        nh, nw = long, long
+        if h > w:
+            nw = round(long / float(h) * w)
+        else:
+            nh = round(long / float(w) * h)
+        img = image if (nh, nw) == (h, w) else F.interpolate(image, (nh, nw), mode="bilinear", align_corners=False)
+        out += scale_process(model, img, classes, crop[0], crop[1], h, w, flip)
+    return out / len(scales)
