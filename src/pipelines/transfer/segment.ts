@@ -1,0 +1,172 @@
+// Segmentation transfer (kdep-method.md §8): a PSPNet on a pre-trained backbone, trained with
+// the recipe (poly lr per iteration, 10× head lr, CE + aux), evaluated with sliding windows
+// every N epochs over the whole val set; the best checkpoint is kept (best.pth) beside the
+// final one (model.pth), and result.json reports both with the epoch of the best.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DataLoader } from "../../data/loader.js";
+import { segTrainTransform } from "../../data/transforms/segmentation.js";
+import { atomicWriteFile } from "../../io/atomicWrite.js";
+import { saveStateDict } from "../../io/tensors.js";
+import type { PSPNet } from "../../models/pspnet.js";
+import { manualSeed, type Tensor, tidy } from "../../tensor/index.js";
+import { toTensors } from "../common/batches.js";
+import type { CheckpointValue } from "../common/checkpoint.js";
+import { checkResumable } from "../common/resume.js";
+import { CHECKPOINT_FILE, train } from "../common/trainLoop.js";
+import type { SegConfig } from "./segConfig.js";
+import type { SegData } from "./segData.js";
+import { evaluateSegmentation } from "./segEval.js";
+import type { SegMetrics } from "./segMetrics.js";
+import { segOptimizer, segTrainStep } from "./segStep.js";
+
+export interface SegmentInputs {
+  config: SegConfig;
+  /** Builds the PSPNet and loads the backbone; called after the run's seed is set. */
+  createModel: () => PSPNet;
+  data: SegData;
+  progress?: "auto" | "bar" | "lines" | "quiet";
+  /** Test hook: stop (as Ctrl-C does) after this many steps. */
+  stopAfterSteps?: number;
+}
+
+export interface SegmentResult {
+  bestMIoU: number;
+  bestEpoch: number;
+  finalMIoU: number;
+  finalPixelAcc: number;
+  finalMeanAcc: number;
+  perClassIoU: Record<string, number>;
+  epochs: number;
+  stopped: boolean;
+  seconds: number;
+  runDir: string;
+  history: Array<{ epoch: number } & Record<string, number>>;
+  model: PSPNet;
+}
+
+const MAY_CHANGE_ON_RESUME = new Set(["out", "data", "workers", "device", "evalEvery", "saveImages"]);
+
+export async function runSegmentation(inputs: SegmentInputs): Promise<SegmentResult> {
+  const c = inputs.config;
+  manualSeed(c.seed);
+  const model = inputs.createModel();
+  model.to(c.device);
+  const runDir = c.out;
+  const record = join(runDir, "config.json");
+  if (existsSync(join(runDir, CHECKPOINT_FILE)) && existsSync(record))
+    checkResumable(JSON.parse(readFileSync(record, "utf8")), c, record, MAY_CHANGE_ON_RESUME);
+  mkdirSync(runDir, { recursive: true });
+  writeFileSync(record, `${JSON.stringify(c, null, 2)}\n`);
+
+  const loader = new DataLoader(inputs.data.train, {
+    batchSize: c.batchSize,
+    transform: segTrainTransform({
+      crop: c.crop,
+      scale: [c.scaleMin, c.scaleMax],
+      degrees: [-c.rotate, c.rotate],
+    }),
+    shuffle: true,
+    seed: c.seed,
+    dropLast: inputs.data.train.length >= c.batchSize, // semseg drops the last partial batch
+    numWorkers: c.workers,
+  });
+  const maxIters = c.epochs * loader.batchesPerEpoch;
+  const { optimizer, scheduler } = segOptimizer(model, {
+    lr: c.lr,
+    headLrMult: c.headLrMult,
+    momentum: c.momentum,
+    weightDecay: c.weightDecay,
+    maxIters,
+    power: c.power,
+  });
+  const sliding = {
+    crop: [c.crop, c.crop] as [number, number],
+    baseSize: c.baseSize,
+    scales: c.evalScales,
+    flip: c.evalFlip,
+    workers: c.workers,
+    device: c.device,
+  };
+  let last: SegMetrics | null = null;
+  const evaluate = async (epoch: number) => {
+    const final = epoch === c.epochs;
+    const { metrics } = await evaluateSegmentation(model, inputs.data.val, {
+      ...sliding,
+      ...(final ? { outDir: runDir, saveImages: c.saveImages } : {}),
+    });
+    model.train();
+    last = metrics;
+    return {
+      miou: metrics.mIoU,
+      miou_present: metrics.mIoUPresent,
+      pixel_acc: metrics.pixelAcc,
+      mean_acc: metrics.meanAcc,
+    };
+  };
+  let best = { miou: -1, epoch: 0 };
+  model.train();
+  try {
+    const result = await train({
+      name: "seg",
+      runDir,
+      epochs: c.epochs,
+      stepsPerEpoch: loader.batchesPerEpoch,
+      batches: (e, start) => loader.epoch(e, undefined, start),
+      batchSize: (b) => b.shape[0],
+      trainStep: (b) =>
+        tidy(() => {
+          const { images, masks } = toTensors(b, c.device);
+          return segTrainStep(model, optimizer, images, masks!, c.auxWeight);
+        }),
+      optimizer,
+      scheduler,
+      scheduleUnit: "iter",
+      evalEvery: c.evalEvery,
+      evaluate: async (epoch) => {
+        const r = await evaluate(epoch);
+        if (r.miou > best.miou) {
+          best = { miou: r.miou, epoch };
+          saveStateDict(join(runDir, "best.pth"), model.stateDict());
+        }
+        return { ...r, best_miou: best.miou };
+      },
+      state: () => ({ model: model.stateDict() }) as Record<string, CheckpointValue>,
+      restore: (s) => {
+        model.loadStateDict(s.model as Map<string, Tensor>);
+      },
+      progress: inputs.progress,
+      stopAfterSteps: inputs.stopAfterSteps,
+    });
+    for (const h of result.history)
+      if (typeof h.miou === "number" && h.miou > best.miou) best = { miou: h.miou, epoch: h.epoch };
+    if (!result.stopped) {
+      saveStateDict(join(runDir, "model.pth"), model.stateDict());
+      // No evaluation at the last epoch (evalEvery 0, or resumed after it): one now.
+      if (last === null || result.history.at(-1)?.miou === undefined) await evaluate(c.epochs);
+    }
+    const fin = last as SegMetrics | null;
+    const out: Omit<SegmentResult, "model"> = {
+      bestMIoU: best.miou,
+      bestEpoch: best.epoch,
+      finalMIoU: fin?.mIoU ?? Number.NaN,
+      finalPixelAcc: fin?.pixelAcc ?? Number.NaN,
+      finalMeanAcc: fin?.meanAcc ?? Number.NaN,
+      perClassIoU: Object.fromEntries(
+        inputs.data.classes.map((n, i) => [n, fin ? fin.iou[i] : Number.NaN]),
+      ),
+      epochs: result.epochsDone,
+      stopped: result.stopped,
+      seconds: result.seconds,
+      runDir,
+      history: result.history,
+    };
+    if (!result.stopped) {
+      const json = Buffer.from(`${JSON.stringify(out, null, 2)}\n`, "utf8");
+      atomicWriteFile(join(runDir, "result.json"), json);
+    }
+    return { ...out, model };
+  } finally {
+    await loader.close();
+  }
+}
