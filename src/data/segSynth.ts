@@ -74,7 +74,9 @@ function objectPool(ds: Dataset, classes: string[]): number[][] {
   const ids = classes.map((name) => {
     const i = ds.classes.indexOf(name);
     if (i < 0)
-      throw new Error(`Unknown Fashion-MNIST class "${name}"; expected one of ${ds.classes.join(", ")}`);
+      throw new Error(
+        `Unknown Fashion-MNIST class "${name}"; expected one of ${ds.classes.join(", ")}`,
+      );
     return i;
   });
   const pool = ids.map(() => [] as number[]);
@@ -122,7 +124,14 @@ export async function writePastedTask(o: PastedTaskOptions): Promise<string> {
         for (let j = 0; j < k; j++) {
           const cls = rng.randint(0, o.classes.length);
           const idx = pool[cls][rng.randint(0, pool[cls].length)];
-          paste(c, n, src.data.subarray(idx * 784, idx * 784 + 784), cls + 1, rng, rng.uniform(s0, s1));
+          paste(
+            c,
+            n,
+            src.data.subarray(idx * 784, idx * 784 + 784),
+            cls + 1,
+            rng,
+            rng.uniform(s0, s1),
+          );
         }
         const name = `${split}_${String(i).padStart(5, "0")}`;
         await writePng(join(base, dirs.img, `${name}.${voc ? "jpg" : "png"}`), c.rgb, n, 3, voc);
@@ -131,7 +140,8 @@ export async function writePastedTask(o: PastedTaskOptions): Promise<string> {
       }
       writeFileSync(join(base, dirs.lists, `${split}.txt`), `${names.join("\n")}\n`);
     }
-    if (!voc) writeFileSync(join(base, "classes.txt"), `${["background", ...o.classes].join("\n")}\n`);
+    if (!voc)
+      writeFileSync(join(base, "classes.txt"), `${["background", ...o.classes].join("\n")}\n`);
     mkdirSync(dirname(o.out), { recursive: true });
     renameSync(tmp, o.out);
   } catch (e) {

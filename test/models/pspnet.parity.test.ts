@@ -57,9 +57,13 @@ with torch.no_grad():
 pspnet_ref.train_step(m, xb, y, ${lr}, 3, 10)
 sd1 = sd_copy(m)
 `;
-      const { dicts, outputs } = await runWithDicts(ref, code, { x, xb, y }, ["sd0", "sd1"], [
-        "y_eval",
-      ]);
+      const { dicts, outputs } = await runWithDicts(
+        ref,
+        code,
+        { x, xb, y },
+        ["sd0", "sd1"],
+        ["y_eval"],
+      );
       const [sd0, sd1] = dicts;
       const model = new PSPNet({
         backbone: c.backbone,

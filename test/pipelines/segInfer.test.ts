@@ -8,8 +8,8 @@ import { fileURLToPath } from "node:url";
 import { PSPNet } from "../../src/models/pspnet.js";
 import { slidingPredict, slidingProbs } from "../../src/pipelines/transfer/segInfer.js";
 import { manualSeed, randn, setNumThreads, type Tensor } from "../../src/tensor/index.js";
-import { assertRel, runWithDicts } from "../models/refState.js";
 import { TorchRef } from "../helpers/torchRef.js";
+import { assertRel, runWithDicts } from "../models/refState.js";
 
 setNumThreads(1);
 const ref = new TorchRef();
@@ -60,7 +60,8 @@ for img in (img0, img1):
         const gap = top2.select(1, 0).sub(top2.select(1, 1)).flatten().toTypedArray();
         const wantPred = want.argmax(1).flatten().toTypedArray() as BigInt64Array;
         let differ = 0;
-        for (let i = 0; i < pred.length; i++) if (pred[i] !== wantPred[i] && gap[i] > 1e-5) differ++;
+        for (let i = 0; i < pred.length; i++)
+          if (pred[i] !== wantPred[i] && gap[i] > 1e-5) differ++;
         assert.equal(differ, 0, "argmax differs from the reference");
         assert.equal(pred.length, img.size(2) * img.size(3));
       }

@@ -19,7 +19,9 @@ import {
   transferData,
   transferTransforms,
 } from "../../pipelines/transfer/datasets.js";
-import { int, num, resolveConfig } from "../config.js";
+import { SegConfigSchema, withRecipe } from "../../pipelines/transfer/segConfig.js";
+import { int, loadConfigFile, num, resolveConfig } from "../config.js";
+import { printSegResult, registerTransferSeg, SEG_SUITE, segTransfer } from "./segment.js";
 
 /** Where each suite dataset lives under --data-root (the names the archives unpack to). */
 const SUITE: Array<{ dataset: "cifar100" | "dtd" | "caltech256" | "cub200"; dirs: string[] }> = [
@@ -119,6 +121,8 @@ export function registerTransfer(program: Command): void {
       );
     });
 
+  registerTransferSeg(transfer);
+
   transfer
     .command("suite")
     .description(
@@ -134,9 +138,15 @@ export function registerTransfer(program: Command): void {
     )
     .option(
       "--datasets <list>",
-      "subset of cifar100,dtd,caltech256,cub200",
+      "subset of cifar100,dtd,caltech256,cub200 (empty: none)",
       "cifar100,dtd,caltech256,cub200",
     )
+    .option(
+      "--seg-datasets <list>",
+      "segmentation rows (mIoU %): subset of voc,cityscapes,ade20k,folder; folders VOCdevkit, cityscapes, ADEChallengeData2016, seg-folder",
+      "",
+    )
+    .option("--seg-config <file>", "settings of the segmentation runs (keys of `transfer seg`)")
     .option("--backbone <arch>", "architecture of the students", "resnet18")
     .option("--width <n>", "ResNet base width of the students (64)", int)
     .option("--runs <n>", "runs per dataset (the paper: 2)", int, 2)
@@ -163,7 +173,14 @@ export function registerTransfer(program: Command): void {
       const names = students.map((s) => s.name);
       if (new Set(names).size !== names.length)
         throw new Error(`Expected distinct student names but received ${names.join(", ")}`);
-      const wanted = String(o.datasets).split(",");
+      const wanted = String(o.datasets).split(",").filter(Boolean);
+      const segWanted = String(o.segDatasets).split(",").filter(Boolean);
+      const segUnknown = segWanted.filter((d) => !SEG_SUITE.some((e) => e.dataset === d));
+      if (segUnknown.length)
+        throw new Error(
+          `Unknown segmentation dataset(s) ${segUnknown.join(", ")}; expected voc, cityscapes, ade20k, folder`,
+        );
+      const segFile = o.segConfig ? loadConfigFile(o.segConfig) : {};
       const unknown = wanted.filter((d) => !SUITE.some((e) => e.dataset === d));
       if (unknown.length)
         throw new Error(
@@ -207,6 +224,35 @@ export function registerTransfer(program: Command): void {
           const accs = (await transferRuns(c, data, weights)).map((r) => r.bestTop1);
           rows.push({ student: st.name, dataset: entry.dataset, runs: accs });
           console.log(`${st.name} · ${entry.dataset}: ${accs.map((a) => a.toFixed(2)).join(", ")}`);
+        }
+        for (const entry of SEG_SUITE.filter((e) => segWanted.includes(e.dataset))) {
+          const dir = entry.dirs.map((d) => join(o.dataRoot, d)).find((p) => existsSync(p));
+          if (!dir)
+            throw new Error(
+              `${entry.dataset}: none of ${entry.dirs.join(", ")} under ${o.dataRoot}`,
+            );
+          const parsed = SegConfigSchema.safeParse({
+            ...segFile,
+            dataset: entry.dataset,
+            data: dir,
+            weights: st.path,
+            out: join(o.out, st.name, `seg-${entry.dataset}`),
+            ...(o.seed !== undefined ? { seed: o.seed } : {}),
+            ...(o.workers !== undefined ? { workers: o.workers } : {}),
+            ...(o.device !== undefined ? { device: o.device } : {}),
+          });
+          if (!parsed.success)
+            throw new Error(
+              `--seg-config ${o.segConfig}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+            );
+          const c = withRecipe(parsed.data);
+          const r = await segTransfer(c, false);
+          printSegResult(c, r);
+          rows.push({
+            student: st.name,
+            dataset: `${entry.dataset} mIoU`,
+            runs: [100 * r.bestMIoU],
+          });
         }
       }
       const files = await writeSuiteTable(o.out, rows);

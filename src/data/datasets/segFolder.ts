@@ -43,7 +43,9 @@ async function fromList(root: string, split: string, what: string) {
   for (const [i, name] of names.entries()) {
     const img = await findImage(join(root, "images"), name);
     if (!img)
-      throw new Error(`${what}: ${list} line ${i + 1} names "${name}", but images/ has no such image`);
+      throw new Error(
+        `${what}: ${list} line ${i + 1} names "${name}", but images/ has no such image`,
+      );
     const mask = join(root, "masks", `${stem(name)}.png`);
     if (!(await exists(mask)))
       throw new Error(`${what}: ${list} line ${i + 1} names "${name}", but ${mask} is missing`);

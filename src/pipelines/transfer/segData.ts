@@ -1,7 +1,7 @@
 // The segmentation datasets of `kdep transfer seg`: train and val splits with class names.
 import type { Dataset } from "../../data/datasets/dataset.js";
-import { ade20k, cityscapes, voc2012Seg } from "../../data/datasets/segmentation.js";
 import { segFolder } from "../../data/datasets/segFolder.js";
+import { ade20k, cityscapes, voc2012Seg } from "../../data/datasets/segmentation.js";
 import type { SegDatasetName } from "./segConfig.js";
 
 export interface SegData {

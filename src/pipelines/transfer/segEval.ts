@@ -4,10 +4,10 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
-import { atomicWriteFile } from "../../io/atomicWrite.js";
 import { DataLoader } from "../../data/loader.js";
 import { IMAGENET_MEAN, IMAGENET_STD } from "../../data/transforms/pipeline.js";
 import { segEvalTransform } from "../../data/transforms/segmentation.js";
+import { atomicWriteFile } from "../../io/atomicWrite.js";
 import type { PSPNet } from "../../models/pspnet.js";
 import { toTensors } from "../common/batches.js";
 import { type SlidingOptions, slidingPredict } from "./segInfer.js";

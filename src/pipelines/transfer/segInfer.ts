@@ -59,7 +59,10 @@ function scaleProbs(model: PSPNet, img: Tensor, size: [number, number], o: Slidi
         const x1 = Math.min(j * sw + cw, W);
         const [y0, x0] = [y1 - ch, x1 - cw];
         const win = padded.narrow(2, y0, ch).narrow(3, x0, cw).contiguous();
-        acc.narrow(2, y0, ch).narrow(3, x0, cw).add_(windowProbs(model, win, o.flip ?? true));
+        acc
+          .narrow(2, y0, ch)
+          .narrow(3, x0, cw)
+          .add_(windowProbs(model, win, o.flip ?? true));
         count.narrow(2, y0, ch).narrow(3, x0, cw).add_(1);
       });
     }

@@ -92,7 +92,8 @@ export class ConfusionMatrix {
   }
 
   #predicted(c: number): boolean {
-    for (let k = 0; k < this.numClasses; k++) if (this.counts[k * this.numClasses + c] > 0) return true;
+    for (let k = 0; k < this.numClasses; k++)
+      if (this.counts[k * this.numClasses + c] > 0) return true;
     return false;
   }
 

@@ -39,7 +39,13 @@ function toRgb(image: Tensor, mean: number[], std: number[]): Uint8Array {
   return out;
 }
 
-function colour(labels: ArrayLike<number | bigint>, out: Uint8Array, offset: number, stride: number, w: number): void {
+function colour(
+  labels: ArrayLike<number | bigint>,
+  out: Uint8Array,
+  offset: number,
+  stride: number,
+  w: number,
+): void {
   for (let i = 0; i < labels.length; i++) {
     const c = Number(labels[i]) & 255;
     const o = offset + (Math.floor(i / w) * stride + (i % w)) * 3;

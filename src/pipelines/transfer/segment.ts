@@ -45,7 +45,14 @@ export interface SegmentResult {
   model: PSPNet;
 }
 
-const MAY_CHANGE_ON_RESUME = new Set(["out", "data", "workers", "device", "evalEvery", "saveImages"]);
+const MAY_CHANGE_ON_RESUME = new Set([
+  "out",
+  "data",
+  "workers",
+  "device",
+  "evalEvery",
+  "saveImages",
+]);
 
 export async function runSegmentation(inputs: SegmentInputs): Promise<SegmentResult> {
   const c = inputs.config;
