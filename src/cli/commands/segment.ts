@@ -1,5 +1,7 @@
 // `kdep transfer seg`: PSPNet segmentation transfer with kdep-method.md §8's recipe, and the
 // segmentation rows of `kdep transfer suite`.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { writePastedTask } from "../../data/segSynth.js";
 import { fromRaw } from "../../io/tensors.js";
@@ -64,6 +66,8 @@ export function printSegResult(c: SegConfig, r: SegmentResult): void {
     console.log(`stopped after epoch ${r.epochs}; run again with the same --out to resume`);
     return;
   }
+  const table = join(r.runDir, "per_class.md");
+  if (existsSync(table)) console.log(readFileSync(table, "utf8"));
   console.log(
     `${c.dataset}: best mIoU ${pct(r.bestMIoU)} (epoch ${r.bestEpoch}), final mIoU ${pct(r.finalMIoU)}, pixel accuracy ${pct(r.finalPixelAcc)} — ${r.runDir}/result.json, per_class.md, confusion.csv, predictions/`,
   );

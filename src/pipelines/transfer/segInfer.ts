@@ -50,8 +50,8 @@ function scaleProbs(model: PSPNet, img: Tensor, size: [number, number], o: Slidi
   const [sh, sw] = [Math.ceil(ch * rate), Math.ceil(cw * rate)];
   const gh = Math.ceil((H - ch) / sh) + 1;
   const gw = Math.ceil((W - cw) / sw) + 1;
-  const acc = zeros([1, model.numClasses, H, W]);
-  const count = zeros([1, 1, H, W]);
+  const acc = zeros([1, model.numClasses, H, W], { device: img.device });
+  const count = zeros([1, 1, H, W], { device: img.device });
   for (let i = 0; i < gh; i++) {
     for (let j = 0; j < gw; j++) {
       tidy(() => {
