@@ -1,7 +1,7 @@
 // PSPNet against an independent PyTorch PSPNet (test/helpers/pspnet_ref.py, written from the
 // protocol with torchvision backbones): same keys and order, eval logits at an input size that
 // is not a multiple of 8, and one training step of the recipe (aux loss, 10× head group, poly
-// lr, momentum, weight decay) giving the same weights.
+// lr, momentum, weight decay) giving the same weights; ResNet-50 checks the Bottleneck dilation.
 import assert from "node:assert/strict";
 import { dirname, resolve } from "node:path";
 import { after, describe, it } from "node:test";
@@ -36,6 +36,7 @@ function makeMask(n: number, h: number, w: number, classes: number): Tensor {
 const CASES = [
   { backbone: "resnet18", size: [41, 53], head: 64 },
   { backbone: "mobilenet_v2", size: [75, 97], head: 64 },
+  { backbone: "resnet50", size: [35, 29], head: 32 },
 ] as const;
 
 describe("PSPNet parity with a PyTorch PSPNet", () => {
