@@ -13,7 +13,7 @@ import { manualSeed, type Tensor, tidy } from "../../tensor/index.js";
 import { toTensors } from "../common/batches.js";
 import type { CheckpointValue } from "../common/checkpoint.js";
 import { checkResumable } from "../common/resume.js";
-import { CHECKPOINT_FILE, train } from "../common/trainLoop.js";
+import { CHECKPOINT_FILE, type TrainResult, train } from "../common/trainLoop.js";
 import type { SegConfig } from "./segConfig.js";
 import type { SegData } from "./segData.js";
 import { evaluateSegmentation } from "./segEval.js";
@@ -54,19 +54,17 @@ const MAY_CHANGE_ON_RESUME = new Set([
   "saveImages",
 ]);
 
-export async function runSegmentation(inputs: SegmentInputs): Promise<SegmentResult> {
-  const c = inputs.config;
-  manualSeed(c.seed);
-  const model = inputs.createModel();
-  model.to(c.device);
-  const runDir = c.out;
-  const record = join(runDir, "config.json");
-  if (existsSync(join(runDir, CHECKPOINT_FILE)) && existsSync(record))
+/** Writes config.json; a folder with a checkpoint is only continued with its settings. */
+function recordSettings(c: SegConfig): void {
+  const record = join(c.out, "config.json");
+  if (existsSync(join(c.out, CHECKPOINT_FILE)) && existsSync(record))
     checkResumable(JSON.parse(readFileSync(record, "utf8")), c, record, MAY_CHANGE_ON_RESUME);
-  mkdirSync(runDir, { recursive: true });
+  mkdirSync(c.out, { recursive: true });
   writeFileSync(record, `${JSON.stringify(c, null, 2)}\n`);
+}
 
-  const loader = new DataLoader(inputs.data.train, {
+function trainLoader(c: SegConfig, data: SegData): DataLoader {
+  return new DataLoader(data.train, {
     batchSize: c.batchSize,
     transform: segTrainTransform({
       crop: c.crop,
@@ -75,9 +73,42 @@ export async function runSegmentation(inputs: SegmentInputs): Promise<SegmentRes
     }),
     shuffle: true,
     seed: c.seed,
-    dropLast: inputs.data.train.length >= c.batchSize, // semseg drops the last partial batch
+    dropLast: data.train.length >= c.batchSize, // semseg drops the last partial batch
     numWorkers: c.workers,
   });
+}
+
+/** result.json's content: best and final evaluation, per-class IoU of the final one. */
+function summary(
+  classes: string[],
+  best: { miou: number; epoch: number },
+  fin: SegMetrics | null,
+  r: TrainResult,
+  runDir: string,
+): Omit<SegmentResult, "model"> {
+  return {
+    bestMIoU: best.miou,
+    bestEpoch: best.epoch,
+    finalMIoU: fin?.mIoU ?? Number.NaN,
+    finalPixelAcc: fin?.pixelAcc ?? Number.NaN,
+    finalMeanAcc: fin?.meanAcc ?? Number.NaN,
+    perClassIoU: Object.fromEntries(classes.map((n, i) => [n, fin ? fin.iou[i] : Number.NaN])),
+    epochs: r.epochsDone,
+    stopped: r.stopped,
+    seconds: r.seconds,
+    runDir,
+    history: r.history,
+  };
+}
+
+export async function runSegmentation(inputs: SegmentInputs): Promise<SegmentResult> {
+  const c = inputs.config;
+  manualSeed(c.seed);
+  const model = inputs.createModel();
+  model.to(c.device);
+  const runDir = c.out;
+  recordSettings(c);
+  const loader = trainLoader(c, inputs.data);
   const maxIters = c.epochs * loader.batchesPerEpoch;
   const { optimizer, scheduler } = segOptimizer(model, {
     lr: c.lr,
@@ -152,22 +183,7 @@ export async function runSegmentation(inputs: SegmentInputs): Promise<SegmentRes
       // No evaluation at the last epoch (evalEvery 0, or resumed after it): one now.
       if (last === null || result.history.at(-1)?.miou === undefined) await evaluate(c.epochs);
     }
-    const fin = last as SegMetrics | null;
-    const out: Omit<SegmentResult, "model"> = {
-      bestMIoU: best.miou,
-      bestEpoch: best.epoch,
-      finalMIoU: fin?.mIoU ?? Number.NaN,
-      finalPixelAcc: fin?.pixelAcc ?? Number.NaN,
-      finalMeanAcc: fin?.meanAcc ?? Number.NaN,
-      perClassIoU: Object.fromEntries(
-        inputs.data.classes.map((n, i) => [n, fin ? fin.iou[i] : Number.NaN]),
-      ),
-      epochs: result.epochsDone,
-      stopped: result.stopped,
-      seconds: result.seconds,
-      runDir,
-      history: result.history,
-    };
+    const out = summary(inputs.data.classes, best, last as SegMetrics | null, result, runDir);
     if (!result.stopped) {
       const json = Buffer.from(`${JSON.stringify(out, null, 2)}\n`, "utf8");
       atomicWriteFile(join(runDir, "result.json"), json);
