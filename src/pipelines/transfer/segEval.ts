@@ -22,6 +22,8 @@ export interface SegEvalOptions extends SlidingOptions {
   saveImages?: number;
   mean?: number[];
   std?: number[];
+  /** A line on stderr every 10 s while evaluating (whole val sets at full size take long). */
+  progress?: boolean;
 }
 
 export async function evaluateSegmentation(
@@ -41,6 +43,8 @@ export async function evaluateSegmentation(
   const pics = o.outDir ? join(o.outDir, "predictions") : null;
   if (pics && (o.saveImages ?? 0) > 0) mkdirSync(pics, { recursive: true });
   let k = 0;
+  const t0 = Date.now();
+  let lastLine = t0;
   try {
     for await (const b of loader.epoch(0)) {
       const where = data.spec.masks?.[b.indices[0]] ?? `${data.spec.name}[${b.indices[0]}]`;
@@ -60,6 +64,11 @@ export async function evaluateSegmentation(
       }
       for (const t of [images, masks!, pred, truth]) t.dispose();
       k++;
+      if (o.progress && Date.now() - lastLine > 10_000) {
+        lastLine = Date.now();
+        const rate = k / ((lastLine - t0) / 1000);
+        process.stderr.write(`seg eval ${k}/${data.length} images · ${rate.toFixed(2)} img/s\n`);
+      }
     }
   } finally {
     await loader.close();

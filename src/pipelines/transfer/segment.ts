@@ -125,6 +125,7 @@ export async function runSegmentation(inputs: SegmentInputs): Promise<SegmentRes
     flip: c.evalFlip,
     workers: c.workers,
     device: c.device,
+    progress: inputs.progress !== "quiet",
   };
   let last: SegMetrics | null = null;
   const evaluate = async (epoch: number) => {
