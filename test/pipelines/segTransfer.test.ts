@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
+import { Dataset } from "../../src/data/datasets/dataset.js";
 import { fashionMnist } from "../../src/data/datasets/idx.js";
 import { balancedSubset, subsetByClasses } from "../../src/data/datasets/select.js";
 import { writePastedTask } from "../../src/data/segSynth.js";
@@ -151,6 +152,16 @@ describe("segmentation transfer", () => {
     await assert.rejects(
       segRun(small, weights, dir, { ...settings, lr: 0.5 }),
       /Cannot resume with settings that differ .*lr/,
+    );
+  });
+
+  it("names the mask file when a label is ≥ the classes and not 255 (readers that do not check)", async () => {
+    const two = ["background", "Coat"];
+    const train = new Dataset({ ...data.train.spec, classes: two });
+    const broken = { train, val: data.val, classes: two };
+    await assert.rejects(
+      segRun(broken, null, join(root, "badlabels"), { epochs: 1, evalEvery: 0 }),
+      /Label mask .*masks\/train_\d+\.png holds [2-4]; expected 0\.\.1 or 255 \(ignore\)/,
     );
   });
 

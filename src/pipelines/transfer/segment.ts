@@ -9,7 +9,7 @@ import { segTrainTransform } from "../../data/transforms/segmentation.js";
 import { atomicWriteFile } from "../../io/atomicWrite.js";
 import { saveStateDict } from "../../io/tensors.js";
 import type { PSPNet } from "../../models/pspnet.js";
-import { manualSeed, type Tensor, tidy } from "../../tensor/index.js";
+import { logicalAnd, manualSeed, maskedSelect, type Tensor, tidy } from "../../tensor/index.js";
 import { toTensors } from "../common/batches.js";
 import type { CheckpointValue } from "../common/checkpoint.js";
 import { checkResumable } from "../common/resume.js";
@@ -76,6 +76,17 @@ function trainLoader(c: SegConfig, data: SegData): DataLoader {
     dropLast: data.train.length >= c.batchSize, // semseg drops the last partial batch
     numWorkers: c.workers,
   });
+}
+
+/** A label ≥ classes (not 255) would stop libtorch's loss with no file named: name it here. */
+function checkLabels(masks: Tensor, classes: number, indices: Int32Array, data: SegData): void {
+  const bad = logicalAnd(masks.ne(255), masks.ge(classes));
+  const perSample = bad.flatten(1).sum(1).toTypedArray() as BigInt64Array;
+  const k = perSample.findIndex((v) => v > 0n);
+  if (k < 0) return;
+  const file = data.train.spec.masks?.[indices[k]] ?? `sample ${indices[k]}`;
+  const value = maskedSelect(masks.select(0, k), bad.select(0, k)).max().item();
+  throw new Error(`Label mask ${file} holds ${value}; expected 0..${classes - 1} or 255 (ignore)`);
 }
 
 /** result.json's content: best and final evaluation, per-class IoU of the final one. */
@@ -155,7 +166,9 @@ export async function runSegmentation(inputs: SegmentInputs): Promise<SegmentRes
       batchSize: (b) => b.shape[0],
       trainStep: (b) =>
         tidy(() => {
+          const indices = b.indices;
           const { images, masks } = toTensors(b, c.device);
+          checkLabels(masks!, model.numClasses, indices, inputs.data);
           return segTrainStep(model, optimizer, images, masks!, c.auxWeight);
         }),
       optimizer,
