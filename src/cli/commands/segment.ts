@@ -1,4 +1,4 @@
-// `kdep transfer seg`: PSPNet segmentation transfer with kdep-method.md §8's recipe, and the
+// `kdep transfer seg`: PSPNet segmentation transfer with KDEP's PSPNet recipe, and the
 // segmentation rows of `kdep transfer suite`.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -76,7 +76,7 @@ export function printSegResult(c: SegConfig, r: SegmentResult): void {
 export function registerTransferSeg(transfer: Command): void {
   transfer
     .command("seg")
-    .description("segmentation transfer: PSPNet on a pre-trained backbone (kdep-method.md §8)")
+    .description("segmentation transfer: PSPNet on a pre-trained backbone, KDEP's recipe")
     .option("--config <file>", "JSON or YAML config; flags override it")
     .option("--dataset <name>", `${SEG_DATASETS.join(" | ")} (voc)`)
     .option("--data <path>", "dataset root (folder: images/, masks/, classes.txt, train/val lists)")

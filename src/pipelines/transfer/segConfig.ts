@@ -1,4 +1,4 @@
-// `kdep transfer seg` configuration: the PSPNet recipe of kdep-method.md §8 with its
+// `kdep transfer seg` configuration: the PSPNet recipe of KDEP's reference with its
 // per-dataset defaults (the table below), every value a flag or a config-file key.
 import { z } from "zod";
 import { PSP_BACKBONES } from "../../models/pspnet.js";
@@ -53,7 +53,7 @@ export type SegConfig = Required<
   SegConfigInput;
 
 /**
- * kdep-method.md §8:
+ * The reference recipe per dataset:
  *   Cityscapes 19 classes, lr 0.01 (MobileNetV2 0.006), 200 epochs, scale 0.5–2.0, base 2048
  *   VOC2012    21 classes, lr 0.01, 50 epochs, scale 0.5–1.5, base 512
  *   ADE20K    150 classes, lr 0.01, 100 epochs, scale 0.5–2.0, base 512 (MNV2: aux weight 0)

@@ -1,4 +1,4 @@
-// Whole-image inference as semseg's test.py does it (kdep-method.md §8): per scale, resize so
+// Whole-image inference as semseg's test.py does it: per scale, resize so
 // the long side is scale·baseSize, pad to at least the crop with the mean colour (0 after
 // normalisation), slide a crop window with stride ceil(crop·2/3) (the last window flush with
 // the edge), average each window's softmax with that of its horizontal flip, average

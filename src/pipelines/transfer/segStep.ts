@@ -1,4 +1,4 @@
-// The PSPNet training recipe's moving parts (kdep-method.md §8): SGD (momentum 0.9, wd 1e-4)
+// The PSPNet training recipe's moving parts: SGD (momentum 0.9, wd 1e-4)
 // with the backbone at the base lr and PPM + heads at 10× it, a poly schedule set every
 // iteration, and the loss CE(main) + auxWeight·CE(aux) with 255 ignored.
 import type { PSPNet } from "../../models/pspnet.js";

@@ -1,4 +1,4 @@
-// Segmentation transfer (kdep-method.md §8): a PSPNet on a pre-trained backbone, trained with
+// Segmentation transfer: a PSPNet on a pre-trained backbone, trained with
 // the recipe (poly lr per iteration, 10× head lr, CE + aux), evaluated with sliding windows
 // every N epochs over the whole val set; the best checkpoint is kept (best.pth) beside the
 // final one (model.pth), and result.json reports both with the epoch of the best.
