@@ -6,7 +6,7 @@ import { dirname, resolve } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { PSPNet } from "../../src/models/pspnet.js";
-import { slidingPredict, slidingProbs } from "../../src/pipelines/transfer/segInfer.js";
+import { scaledSize, slidingPredict, slidingProbs } from "../../src/pipelines/transfer/segInfer.js";
 import { manualSeed, randn, setNumThreads, type Tensor } from "../../src/tensor/index.js";
 import { TorchRef } from "../helpers/torchRef.js";
 import { assertRel, runWithDicts } from "../models/refState.js";
@@ -17,6 +17,11 @@ after(() => ref.close());
 const HELPERS = resolve(dirname(fileURLToPath(import.meta.url)), "../../../test/helpers");
 
 describe("sliding-window inference", () => {
+  it("rounds the scaled size as Python's round does (half to even)", () => {
+    assert.deepEqual(scaledSize(4, 2, 5), [5, 2]); // round(2.5) == 2 in Python
+    assert.deepEqual(scaledSize(2, 4, 7), [4, 7]); // round(3.5) == 4
+  });
+
   it("equals semseg's procedure on two odd-size images, one and two scales", async () => {
     const classes = 4;
     const crop: [number, number] = [33, 35];

@@ -3,6 +3,7 @@
 // normalisation), slide a crop window with stride ceil(crop·2/3) (the last window flush with
 // the edge), average each window's softmax with that of its horizontal flip, average
 // overlapping windows, cut the padding, resize back to the image, sum over scales; argmax.
+import { roundHalfEven } from "../../data/transforms/geometry.js";
 import type { PSPNet } from "../../models/pspnet.js";
 import { F } from "../../nn/index.js";
 import { cat, noGrad, type Tensor, tidy, zeros } from "../../tensor/index.js";
@@ -17,10 +18,10 @@ export interface SlidingOptions {
   strideRate?: number;
 }
 
-/** Resize so the long side is `long` (semseg's rounding). */
+/** Resize so the long side is `long`, rounding as semseg does (Python's round: half to even). */
 export function scaledSize(h: number, w: number, long: number): [number, number] {
-  if (h > w) return [long, Math.round((long / h) * w)];
-  return [Math.round((long / w) * h), long];
+  if (h > w) return [long, roundHalfEven((long / h) * w)];
+  return [roundHalfEven((long / w) * h), long];
 }
 
 const bilinear = (t: Tensor, size: [number, number]) =>
@@ -86,7 +87,7 @@ export function slidingProbs(model: PSPNet, image: Tensor, o: SlidingOptions): T
       const scales = o.scales ?? [1];
       let sum: Tensor | null = null;
       for (const s of scales) {
-        const long = Math.round(s * (o.baseSize > 0 ? o.baseSize : Math.max(...size)));
+        const long = roundHalfEven(s * (o.baseSize > 0 ? o.baseSize : Math.max(...size)));
         const img = bilinear(image, scaledSize(size[0], size[1], long));
         const p = scaleProbs(model, img, size, o);
         sum = sum ? sum.add(p) : p;
