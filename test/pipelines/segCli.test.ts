@@ -2,10 +2,11 @@
 // command line: files written, config precedence, refusals before anything is written.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { readMaskPng } from "../../src/data/png.js";
 import { CLI } from "../helpers/cli.js";
 
 const ENV = { ...process.env, KDEP_NUM_THREADS: "1", OMP_NUM_THREADS: "1" };
@@ -22,7 +23,7 @@ describe("kdep transfer seg (command line)", () => {
   const task = join(root, "task");
   const small = ["--width", "8", "--head-channels", "16", "--crop", "48", "--base-size", "48"];
 
-  it("seg-task, then seg with a YAML config under flags: result.json, pictures, confusion CSV", () => {
+  it("seg-task, then seg with a YAML config under flags: result.json, pictures, confusion CSV", async () => {
     ok(["transfer", "seg-task", "--out", task, "--train", "8", "--val", "4", "--size", "48"]);
     const cfg = join(root, "run.yaml");
     writeFileSync(cfg, "epochs: 5\nbatchSize: 4\nevalEvery: 1\nsaveImages: 3\nlr: 0.5\n");
@@ -47,6 +48,7 @@ describe("kdep transfer seg (command line)", () => {
       "none",
       "--out",
       out,
+      "--save-labels",
     ]);
     assert.match(stdout, /folder: best mIoU \d+\.\d\d \(epoch [12]\), final mIoU/);
     const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
@@ -67,6 +69,11 @@ describe("kdep transfer seg (command line)", () => {
     for (const f of ["0000.png", "0001.png", "0002.png"])
       assert.ok(existsSync(join(out, "predictions", f)), f);
     assert.ok(!existsSync(join(out, "predictions", "0003.png")));
+    const labels = readdirSync(join(out, "predictions", "labels")).sort();
+    assert.deepEqual(labels, ["val_00000.png", "val_00001.png", "val_00002.png", "val_00003.png"]);
+    const pred = await readMaskPng(join(out, "predictions", "labels", "val_00003.png"));
+    assert.deepEqual([pred.width, pred.height], [48, 48]);
+    assert.ok(pred.data.every((v) => v < 5));
     const csv = readFileSync(join(out, "confusion.csv"), "utf8").trim().split("\n");
     assert.equal(csv.length, 6);
     const total = csv

@@ -114,6 +114,7 @@ export function registerTransferSeg(transfer: Command): void {
     .option("--eval-flip <bool>", "average each window with its flip (true)", bool)
     .option("--eval-every <n>", "evaluate every n epochs (5)", int)
     .option("--save-images <n>", "val images saved as image | truth | prediction (5)", int)
+    .option("--save-labels", "every val prediction as a label PNG in predictions/labels/")
     .option("--seed <n>", "(0)", int)
     .option("--workers <n>", "(2)", int)
     .option("--out <dir>", "(runs/seg)")

@@ -37,6 +37,8 @@ export const SegConfigSchema = z
     evalEvery: z.number().int().min(0).default(5),
     /** Val images written as image | truth | prediction PNGs at the end. */
     saveImages: z.number().int().min(0).default(5),
+    /** Every val prediction as a label PNG (predictions/labels/) at the end. */
+    saveLabels: z.boolean().default(false),
     seed: z.number().int().min(0).default(0),
     workers: z.number().int().min(0).default(2),
     out: z.string().default("runs/seg"),

@@ -2,7 +2,7 @@
 // inference, one confusion matrix for the set; optionally image | truth | prediction PNGs of
 // the first few images and the confusion matrix as CSV.
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
 import { DataLoader } from "../../data/loader.js";
 import { IMAGENET_MEAN, IMAGENET_STD } from "../../data/transforms/pipeline.js";
@@ -12,7 +12,7 @@ import type { PSPNet } from "../../models/pspnet.js";
 import { toTensors } from "../common/batches.js";
 import { type SlidingOptions, slidingPredict } from "./segInfer.js";
 import { ConfusionMatrix, perClassTable, type SegMetrics } from "./segMetrics.js";
-import { writeTriptych } from "./segVis.js";
+import { writeLabelPng, writeTriptych } from "./segVis.js";
 
 export interface SegEvalOptions extends SlidingOptions {
   workers?: number;
@@ -20,6 +20,8 @@ export interface SegEvalOptions extends SlidingOptions {
   /** Folder for predictions/, confusion.csv and per_class.md; none written when absent. */
   outDir?: string;
   saveImages?: number;
+  /** Also write every predicted label map as a one-channel PNG in predictions/labels/. */
+  saveLabels?: boolean;
   mean?: number[];
   std?: number[];
   /** A line on stderr every 10 s while evaluating (whole val sets at full size take long). */
@@ -42,6 +44,8 @@ export async function evaluateSegmentation(
   const wasTraining = model.training;
   const pics = o.outDir ? join(o.outDir, "predictions") : null;
   if (pics && (o.saveImages ?? 0) > 0) mkdirSync(pics, { recursive: true });
+  const labels = pics && o.saveLabels ? join(pics, "labels") : null;
+  if (labels) mkdirSync(labels, { recursive: true });
   let k = 0;
   const t0 = Date.now();
   let lastLine = t0;
@@ -61,6 +65,10 @@ export async function evaluateSegmentation(
           mean,
           std,
         );
+      }
+      if (labels) {
+        const name = basename(where).replace(/\.[^.]+$/, "");
+        await writeLabelPng(join(labels, `${name}.png`), pred);
       }
       for (const t of [images, masks!, pred, truth]) t.dispose();
       k++;

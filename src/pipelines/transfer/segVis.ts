@@ -80,3 +80,17 @@ export async function writeTriptych(
     .toBuffer();
   atomicWriteFile(path, png, { syncDir: false });
 }
+
+/** A predicted label map [H, W] as a one-channel PNG of class indices (what masks hold). */
+export async function writeLabelPng(path: string, pred: Tensor): Promise<void> {
+  const [h, w] = pred.shape;
+  const p = pred.to({ dtype: "uint8", device: "cpu" });
+  const png = await sharp(Buffer.from(p.toTypedArray() as Uint8Array), {
+    raw: { width: w, height: h, channels: 1 },
+  })
+    .toColourspace("b-w")
+    .png()
+    .toBuffer();
+  p.dispose();
+  atomicWriteFile(path, png, { syncDir: false });
+}

@@ -52,6 +52,7 @@ const MAY_CHANGE_ON_RESUME = new Set([
   "device",
   "evalEvery",
   "saveImages",
+  "saveLabels",
 ]);
 
 /** Writes config.json; a folder with a checkpoint is only continued with its settings. */
@@ -143,7 +144,7 @@ export async function runSegmentation(inputs: SegmentInputs): Promise<SegmentRes
     const final = epoch === c.epochs;
     const { metrics } = await evaluateSegmentation(model, inputs.data.val, {
       ...sliding,
-      ...(final ? { outDir: runDir, saveImages: c.saveImages } : {}),
+      ...(final ? { outDir: runDir, saveImages: c.saveImages, saveLabels: c.saveLabels } : {}),
     });
     model.train();
     last = metrics;
