@@ -14,11 +14,11 @@ import { getNumThreads } from "../../tensor/index.js";
 import { runDistill } from "../kdep/distill.js";
 import { DistillConfigSchema } from "../kdep/distillConfig.js";
 import { runSvd } from "../kdep/svdPass.js";
-import type { DemoReport, MethodResult } from "../report/types.js";
 import { runSupervised } from "../supervised/supervised.js";
 import { runClassification } from "../transfer/classify.js";
 import { TransferConfigSchema } from "../transfer/classifyConfig.js";
 import { findings } from "./findings.js";
+import type { DemoReport, MethodResult } from "./result.js";
 import {
   type DemoSettings,
   DOWNSTREAM,
