@@ -13,7 +13,7 @@
 // Precedence: flags > config file > the schema's defaults. Flags are kebab-case
 // (--batch-size), config keys camelCase (batchSize).
 import { type Command, Option } from "commander";
-import type { z } from "zod";
+import { z } from "zod";
 import { loadConfigFile } from "./config.js";
 import { suggestKey } from "./suggest.js";
 
@@ -50,6 +50,8 @@ export interface SettingInfo {
   choices?: readonly string[];
   /** "> 0", "≥ 0 and ≤ 1" … */
   bounds?: string;
+  /** The flag's value placeholder, from the field's `.meta({ arg })` ("dir" → <dir>). */
+  arg?: string;
 }
 
 export const flagOf = (key: string): string =>
@@ -72,7 +74,10 @@ interface ZodInternals {
 
 export function settingInfo(key: string, field: z.ZodType): SettingInfo {
   let node = field as unknown as ZodInternals;
+  const argOf = (n: ZodInternals) =>
+    (z.globalRegistry.get(n as unknown as z.ZodType) as { arg?: string } | undefined)?.arg;
   let help = node.description;
+  let arg = argOf(node);
   let dflt: unknown;
   let optional = false;
   for (;;) {
@@ -82,6 +87,7 @@ export function settingInfo(key: string, field: z.ZodType): SettingInfo {
     else break;
     node = def.innerType as unknown as ZodInternals;
     help ??= node.description;
+    arg ??= argOf(node);
   }
   const t = node._zod.def.type;
   const kind: SettingInfo["kind"] =
@@ -116,6 +122,7 @@ export function settingInfo(key: string, field: z.ZodType): SettingInfo {
     required: dflt === undefined && !optional && kind !== "boolean",
     choices: kind === "enum" ? node.options : undefined,
     bounds: bounds || undefined,
+    arg,
   };
 }
 
@@ -141,15 +148,17 @@ export function helpLine(s: SettingInfo): string {
 }
 
 const placeholder = (s: SettingInfo): string =>
-  s.kind === "integer"
-    ? "<n>"
-    : s.kind === "number"
-      ? "<x>"
-      : s.kind === "enum"
-        ? `<${s.choices!.join("|")}>`
-        : s.kind === "list"
-          ? "<a,b,…>"
-          : "<value>";
+  s.arg
+    ? `<${s.arg}>`
+    : s.kind === "integer"
+      ? "<n>"
+      : s.kind === "number"
+        ? "<x>"
+        : s.kind === "enum"
+          ? `<${s.choices!.join("|")}>`
+          : s.kind === "list"
+            ? "<a,b,…>"
+            : "<value>";
 
 /** A flag's text → the schema's type (bad text is left as is, for zod to name). */
 function fromFlag(s: SettingInfo, v: unknown): unknown {

@@ -48,11 +48,12 @@ export const ConvertSchema = z
       .string()
       .describe("kdep student.pth, torchvision state dict, robustness/KDEP checkpoint…"),
     output: z.string().describe("file to write (atomically)"),
-    to: z.string().describe("output format (see below)"),
+    to: z.string().describe("output format (see below)").meta({ arg: "format" }),
     arch: z
       .string()
       .optional()
-      .describe("architecture the input must hold; unset: inferred from the keys"),
+      .describe("architecture the input must hold; unset: inferred from the keys")
+      .meta({ arg: "arch" }),
     dropHead: z
       .boolean()
       .default(false)

@@ -13,12 +13,13 @@ export const DemoSchema = z
       .boolean()
       .default(false)
       .describe("the same path on less data and fewer epochs (about 2 minutes)"),
-    out: z.string().default("kdep-demo").describe("report folder"),
+    out: z.string().default("kdep-demo").describe("report folder").meta({ arg: "dir" }),
     seeds: z.number().int().positive().optional().describe("transfer runs per method; unset: 2"),
     fmnist: z
       .string()
       .default("/usr/share/datasets/fashion-mnist")
-      .describe("Fashion-MNIST idx files"),
+      .describe("Fashion-MNIST idx files")
+      .meta({ arg: "dir" }),
     progress: z
       .enum(["auto", "bar", "lines", "quiet"])
       .default("auto")

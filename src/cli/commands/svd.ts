@@ -10,10 +10,18 @@ export const SvdSchema = z
   .object({
     data: z
       .string()
-      .describe("ImageFolder root (its train/ is used when present), e.g. the subset"),
-    out: z.string().describe("output folder for V.npy, mean.npy, singular_values.npy, svd.json"),
-    teacher: z.string().default("resnet50").describe("teacher architecture"),
-    teacherWeights: z.string().optional().describe("file, URL or torchvision:<arch>"),
+      .describe("ImageFolder root (its train/ is used when present), e.g. the subset")
+      .meta({ arg: "dir" }),
+    out: z
+      .string()
+      .describe("output folder for V.npy, mean.npy, singular_values.npy, svd.json")
+      .meta({ arg: "dir" }),
+    teacher: z.string().default("resnet50").describe("teacher architecture").meta({ arg: "arch" }),
+    teacherWeights: z
+      .string()
+      .optional()
+      .describe("file, URL or torchvision:<arch>")
+      .meta({ arg: "spec" }),
     imageSize: z.number().int().positive().default(224).describe("input size"),
     batchSize: z.number().int().positive().default(256).describe("images per forward pass"),
     workers: z.number().int().min(0).default(2).describe("loader threads"),
@@ -22,7 +30,11 @@ export const SvdSchema = z
       .boolean()
       .default(false)
       .describe("keep every feature and use torch.linalg.svd (O(N·d) memory; for checking)"),
-    device: z.string().default("cpu").describe("where the teacher runs: cpu or cuda:N"),
+    device: z
+      .string()
+      .default("cpu")
+      .describe("where the teacher runs: cpu or cuda:N")
+      .meta({ arg: "dev" }),
   })
   .strict();
 

@@ -25,10 +25,12 @@ export const TransferSuiteSchema = z
     students: z
       .array(z.string().min(1))
       .min(1)
-      .describe("checkpoints, name=path to label them; none = random init"),
+      .describe("checkpoints, name=path to label them; none = random init")
+      .meta({ arg: "list" }),
     dataRoot: z
       .string()
-      .describe("folder holding cifar-100-python, dtd, 256_ObjectCategories, CUB_200_2011"),
+      .describe("folder holding cifar-100-python, dtd, 256_ObjectCategories, CUB_200_2011")
+      .meta({ arg: "dir" }),
     datasets: z
       .array(z.enum(SUITE_DATASETS as [SuiteDataset, ...SuiteDataset[]]))
       .min(1)
@@ -42,7 +44,7 @@ export const TransferSuiteSchema = z
       out: true,
     }).shape,
     runs: z.number().int().positive().default(2).describe("runs per dataset (the paper: 2)"),
-    out: z.string().default("runs/suite").describe("suite folder"),
+    out: z.string().default("runs/suite").describe("suite folder").meta({ arg: "dir" }),
   })
   .strict();
 

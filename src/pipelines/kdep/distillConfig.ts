@@ -4,20 +4,27 @@ import { z } from "zod";
 
 export const DistillConfigSchema = z
   .object({
-    teacher: z.string().default("resnet50").describe("teacher architecture (model registry name)"),
+    teacher: z
+      .string()
+      .default("resnet50")
+      .describe("teacher architecture (model registry name)")
+      .meta({ arg: "arch" }),
     teacherWeights: z
       .string()
       .optional()
-      .describe("teacher weights: a file, an http(s) URL or torchvision:<arch>"),
-    student: z.string().default("resnet18").describe("student architecture"),
+      .describe("teacher weights: a file, an http(s) URL or torchvision:<arch>")
+      .meta({ arg: "spec" }),
+    student: z.string().default("resnet18").describe("student architecture").meta({ arg: "arch" }),
     data: z
       .string()
       .optional()
-      .describe("ImageFolder root holding train/ (and val/), e.g. the subset from `kdep subset`"),
+      .describe("ImageFolder root holding train/ (and val/), e.g. the subset from `kdep subset`")
+      .meta({ arg: "dir" }),
     svd: z
       .string()
       .optional()
-      .describe("folder written by `kdep svd` for this teacher; unset: <out>/../svd"),
+      .describe("folder written by `kdep svd` for this teacher; unset: <out>/../svd")
+      .meta({ arg: "dir" }),
     align: z
       .enum(["svd", "linear", "none", "logits"])
       .default("svd")
@@ -72,14 +79,18 @@ export const DistillConfigSchema = z
       .min(0)
       .default(0)
       .describe("seed of the student's init and the augmentation"),
-    out: z.string().default("runs/distill").describe("run folder"),
+    out: z.string().default("runs/distill").describe("run folder").meta({ arg: "dir" }),
     checkpointEvery: z
       .number()
       .int()
       .min(0)
       .default(200)
       .describe("also checkpoint every n steps within an epoch (0: only after each epoch)"),
-    device: z.string().default("cpu").describe("where to train: cpu or cuda:N"),
+    device: z
+      .string()
+      .default("cpu")
+      .describe("where to train: cpu or cuda:N")
+      .meta({ arg: "dev" }),
     channelsLast: z.boolean().default(false).describe("NHWC activations"),
   })
   .strict();

@@ -15,7 +15,8 @@ export const TransferConfigSchema = z
     backbone: z
       .string()
       .default("resnet18")
-      .describe("backbone architecture (model registry name)"),
+      .describe("backbone architecture (model registry name)")
+      .meta({ arg: "arch" }),
     width: z
       .number()
       .int()
@@ -27,9 +28,14 @@ export const TransferConfigSchema = z
       .optional()
       .describe(
         "student.pth, torchvision/robustness/KDEP checkpoint, URL or torchvision:<arch>; none = random init",
-      ),
+      )
+      .meta({ arg: "spec" }),
     dataset: z.enum(DATASETS).default("cifar100").describe("downstream dataset"),
-    data: z.string().optional().describe("dataset root (CIFAR-100: the .tar.gz or its folder)"),
+    data: z
+      .string()
+      .optional()
+      .describe("dataset root (CIFAR-100: the .tar.gz or its folder)")
+      .meta({ arg: "path" }),
     epochs: z.number().int().positive().default(150).describe("epochs"),
     batchSize: z.number().int().positive().default(64).describe("images per step"),
     lr: z.number().positive().default(0.001).describe("learning rate"),
@@ -57,8 +63,12 @@ export const TransferConfigSchema = z
     runs: z.number().int().positive().default(1).describe("repetitions with seeds seed, seed+1, …"),
     seed: z.number().int().min(0).default(0).describe("seed of the first run"),
     workers: z.number().int().min(0).default(2).describe("loader threads"),
-    out: z.string().default("runs/transfer").describe("run folder"),
-    device: z.string().default("cpu").describe("where to train: cpu or cuda:N"),
+    out: z.string().default("runs/transfer").describe("run folder").meta({ arg: "dir" }),
+    device: z
+      .string()
+      .default("cpu")
+      .describe("where to train: cpu or cuda:N")
+      .meta({ arg: "dev" }),
   })
   .strict();
 
