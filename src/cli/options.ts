@@ -141,24 +141,24 @@ export function helpLine(s: SettingInfo): string {
     .join(" ");
   const extra = [
     type,
+    s.choices && !shortChoices(s) ? `one of: ${s.choices.join(", ")}` : "",
     s.required ? "required" : "",
     s.default !== undefined ? `default: ${showDefault(s.default)}` : "",
   ].filter(Boolean);
   return extra.length ? `${s.help} (${extra.join("; ")})` : s.help;
 }
 
-const placeholder = (s: SettingInfo): string =>
-  s.arg
-    ? `<${s.arg}>`
-    : s.kind === "integer"
-      ? "<n>"
-      : s.kind === "number"
-        ? "<x>"
-        : s.kind === "enum"
-          ? `<${s.choices!.join("|")}>`
-          : s.kind === "list"
-            ? "<a,b,…>"
-            : "<value>";
+/** Long choice lists go into the help text, not the placeholder. */
+const shortChoices = (s: SettingInfo) => s.choices !== undefined && s.choices.join("").length <= 16;
+
+function placeholder(s: SettingInfo): string {
+  if (s.arg) return `<${s.arg}>`;
+  if (s.kind === "integer") return "<n>";
+  if (s.kind === "number") return "<x>";
+  if (s.kind === "enum") return shortChoices(s) ? `<${s.choices!.join("|")}>` : "<name>";
+  if (s.kind === "list") return "<a,b,…>";
+  return "<value>";
+}
 
 /** A flag's text → the schema's type (bad text is left as is, for zod to name). */
 function fromFlag(s: SettingInfo, v: unknown): unknown {

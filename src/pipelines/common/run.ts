@@ -76,6 +76,8 @@ export interface RunParts<B> {
   afterEpoch?(epoch: number): void;
   /** Once before epoch 1 of a fresh run (not on resume); false stops with nothing trained. */
   beforeFirstEpoch?(): Promise<boolean>;
+  /** Images in a batch, for the progress rate; default: a DataLoader batch's shape[0]. */
+  batchSize?(batch: B): number;
 }
 
 export interface RunSpec<B, P extends RunParts<B>> {
@@ -158,7 +160,7 @@ export async function runTraining<B = Batch, P extends RunParts<B> = RunParts<B>
       epochs: spec.epochs,
       stepsPerEpoch: source.batchesPerEpoch,
       batches: (e, start) => source.epoch(e, undefined, start),
-      batchSize,
+      batchSize: parts.batchSize ? (b) => parts.batchSize!(b) : batchSize,
       trainStep: (b, ctx) => parts.step(b, { ...ctx, optimizer }),
       optimizer,
       scheduler,
