@@ -8,41 +8,99 @@ export type SegDatasetName = (typeof SEG_DATASETS)[number];
 
 export const SegConfigSchema = z
   .object({
-    dataset: z.enum(SEG_DATASETS).default("voc"),
-    data: z.string().optional(),
-    /** VOC: the SBD train_aug list (semseg's "JPEGImages/x.jpg SegmentationClassAug/x.png"). */
-    trainList: z.string().optional(),
-    backbone: z.enum(PSP_BACKBONES).default("resnet18"),
-    /** ResNet base width (64); narrower for quick runs. */
-    width: z.number().int().positive().optional(),
-    /** Channels of the PSP head's 3×3 conv (512; aux head: half). */
-    headChannels: z.number().int().positive().default(512),
-    weights: z.string().optional(),
-    epochs: z.number().int().positive().optional(),
-    batchSize: z.number().int().positive().default(16),
-    lr: z.number().positive().optional(),
-    headLrMult: z.number().positive().default(10),
-    power: z.number().positive().default(0.9),
-    momentum: z.number().min(0).default(0.9),
-    weightDecay: z.number().min(0).default(1e-4),
-    auxWeight: z.number().min(0).optional(),
-    dropout: z.number().min(0).max(1).default(0.1),
-    crop: z.number().int().positive().default(512),
-    scaleMin: z.number().positive().optional(),
-    scaleMax: z.number().positive().optional(),
-    rotate: z.number().min(0).default(10),
-    baseSize: z.number().int().min(0).optional(),
-    evalScales: z.array(z.number().positive()).nonempty().default([1]),
-    evalFlip: z.boolean().default(true),
-    evalEvery: z.number().int().min(0).default(5),
-    /** Val images written as image | truth | prediction PNGs at the end. */
-    saveImages: z.number().int().min(0).default(5),
-    /** Every val prediction as a label PNG (predictions/labels/) at the end. */
-    saveLabels: z.boolean().default(false),
-    seed: z.number().int().min(0).default(0),
-    workers: z.number().int().min(0).default(2),
-    out: z.string().default("runs/seg"),
-    device: z.string().default("cpu"),
+    dataset: z.enum(SEG_DATASETS).default("voc").describe("segmentation dataset"),
+    data: z
+      .string()
+      .optional()
+      .describe("dataset root (folder: images/, masks/, classes.txt, train/val lists)")
+      .meta({ arg: "dir" }),
+    trainList: z
+      .string()
+      .optional()
+      .describe('VOC: the SBD train_aug list ("JPEGImages/x.jpg SegmentationClassAug/x.png")')
+      .meta({ arg: "file" }),
+    backbone: z.enum(PSP_BACKBONES).default("resnet18").describe("PSPNet backbone"),
+    width: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("ResNet base width (64); narrower for quick runs"),
+    headChannels: z
+      .number()
+      .int()
+      .positive()
+      .default(512)
+      .describe("PSP head channels (aux head: half)"),
+    weights: z
+      .string()
+      .optional()
+      .describe(
+        "backbone: student.pth, any checkpoint kdep reads, URL, torchvision:<arch>; none = random init",
+      )
+      .meta({ arg: "spec" }),
+    epochs: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("epochs (Cityscapes 200, VOC 50, ADE20K 100, folder 50)"),
+    batchSize: z.number().int().positive().default(16).describe("batch size"),
+    lr: z
+      .number()
+      .positive()
+      .optional()
+      .describe("backbone lr (0.01; MobileNetV2 on Cityscapes 0.006)"),
+    headLrMult: z.number().positive().default(10).describe("lr multiplier of PPM and heads"),
+    power: z.number().positive().default(0.9).describe("poly schedule power"),
+    momentum: z.number().min(0).default(0.9).describe("SGD momentum"),
+    weightDecay: z.number().min(0).default(1e-4).describe("weight decay"),
+    auxWeight: z
+      .number()
+      .min(0)
+      .optional()
+      .describe("aux loss weight (0.4; MobileNetV2 on ADE20K 0)"),
+    dropout: z.number().min(0).max(1).default(0.1).describe("Dropout2d before the classifiers"),
+    crop: z.number().int().positive().default(512).describe("train crop and eval window"),
+    scaleMin: z.number().positive().optional().describe("random scale, low end (VOC 0.5)"),
+    scaleMax: z
+      .number()
+      .positive()
+      .optional()
+      .describe("random scale, high end (VOC 1.5, others 2.0)"),
+    rotate: z.number().min(0).default(10).describe("random rotation, ± degrees"),
+    baseSize: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("eval long side (Cityscapes 2048, others 512)"),
+    evalScales: z
+      .array(z.coerce.number().positive())
+      .nonempty()
+      .default([1])
+      .describe("eval scales"),
+    evalFlip: z.boolean().default(true).describe("average each eval window with its flip"),
+    evalEvery: z
+      .number()
+      .int()
+      .min(0)
+      .default(5)
+      .describe("evaluate every n epochs (and after the last)"),
+    saveImages: z
+      .number()
+      .int()
+      .min(0)
+      .default(5)
+      .describe("val images saved as image | truth | prediction"),
+    saveLabels: z
+      .boolean()
+      .default(false)
+      .describe("every val prediction as a label PNG in predictions/labels/"),
+    seed: z.number().int().min(0).default(0).describe("random seed"),
+    workers: z.number().int().min(0).default(2).describe("loader worker threads"),
+    out: z.string().default("runs/seg").describe("run folder").meta({ arg: "dir" }),
+    device: z.string().default("cpu").describe("cpu or cuda:N"),
   })
   .strict();
 
