@@ -2,23 +2,22 @@
 // the recipe (poly lr per iteration, 10× head lr, CE + aux), evaluated with sliding windows
 // every N epochs over the whole val set; the best checkpoint is kept (best.pth) beside the
 // final one (model.pth), and result.json reports both with the epoch of the best.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DataLoader } from "../../data/loader.js";
+import type { Batch } from "../../data/loader.js";
 import { segTrainTransform } from "../../data/transforms/segmentation.js";
 import { atomicWriteFile } from "../../io/atomicWrite.js";
 import { saveStateDict } from "../../io/tensors.js";
 import type { PSPNet } from "../../models/pspnet.js";
-import { logicalAnd, manualSeed, maskedSelect, type Tensor, tidy } from "../../tensor/index.js";
+import { logicalAnd, maskedSelect, type Tensor, tidy } from "../../tensor/index.js";
 import { toTensors } from "../common/batches.js";
 import type { CheckpointValue } from "../common/checkpoint.js";
-import { checkResumable } from "../common/resume.js";
-import { CHECKPOINT_FILE, type TrainResult, train } from "../common/trainLoop.js";
+import { runTraining } from "../common/run.js";
+import type { TrainResult } from "../common/trainLoop.js";
 import type { SegConfig } from "./segConfig.js";
 import type { SegData } from "./segData.js";
 import { evaluateSegmentation } from "./segEval.js";
 import type { SegMetrics } from "./segMetrics.js";
-import { segOptimizer, segTrainStep } from "./segStep.js";
+import { segTrainStep } from "./segStep.js";
 
 export interface SegmentInputs {
   config: SegConfig;
@@ -45,7 +44,7 @@ export interface SegmentResult {
   model: PSPNet;
 }
 
-const MAY_CHANGE_ON_RESUME = new Set([
+const MAY_CHANGE_ON_RESUME = [
   "out",
   "data",
   "workers",
@@ -53,19 +52,11 @@ const MAY_CHANGE_ON_RESUME = new Set([
   "evalEvery",
   "saveImages",
   "saveLabels",
-]);
+];
 
-/** Writes config.json; a folder with a checkpoint is only continued with its settings. */
-function recordSettings(c: SegConfig): void {
-  const record = join(c.out, "config.json");
-  if (existsSync(join(c.out, CHECKPOINT_FILE)) && existsSync(record))
-    checkResumable(JSON.parse(readFileSync(record, "utf8")), c, record, MAY_CHANGE_ON_RESUME);
-  mkdirSync(c.out, { recursive: true });
-  writeFileSync(record, `${JSON.stringify(c, null, 2)}\n`);
-}
-
-function trainLoader(c: SegConfig, data: SegData): DataLoader {
-  return new DataLoader(data.train, {
+function trainLoaderOptions(c: SegConfig, data: SegData) {
+  return {
+    dataset: data.train,
     batchSize: c.batchSize,
     transform: segTrainTransform({
       crop: c.crop,
@@ -73,10 +64,9 @@ function trainLoader(c: SegConfig, data: SegData): DataLoader {
       degrees: [-c.rotate, c.rotate],
     }),
     shuffle: true,
-    seed: c.seed,
     dropLast: data.train.length >= c.batchSize, // semseg drops the last partial batch
     numWorkers: c.workers,
-  });
+  };
 }
 
 /** A label ≥ classes (not 255) would stop libtorch's loss with no file named: name it here. */
@@ -115,21 +105,7 @@ function summary(
 
 export async function runSegmentation(inputs: SegmentInputs): Promise<SegmentResult> {
   const c = inputs.config;
-  manualSeed(c.seed);
-  const model = inputs.createModel();
-  model.to(c.device);
   const runDir = c.out;
-  recordSettings(c);
-  const loader = trainLoader(c, inputs.data);
-  const maxIters = c.epochs * loader.batchesPerEpoch;
-  const { optimizer, scheduler } = segOptimizer(model, {
-    lr: c.lr,
-    headLrMult: c.headLrMult,
-    momentum: c.momentum,
-    weightDecay: c.weightDecay,
-    maxIters,
-    power: c.power,
-  });
   const sliding = {
     crop: [c.crop, c.crop] as [number, number],
     baseSize: c.baseSize,
@@ -140,7 +116,8 @@ export async function runSegmentation(inputs: SegmentInputs): Promise<SegmentRes
     progress: inputs.progress !== "quiet",
   };
   let last: SegMetrics | null = null;
-  const evaluate = async (epoch: number) => {
+  let best = { miou: -1, epoch: 0 };
+  const evaluate = async (model: PSPNet, epoch: number) => {
     const final = epoch === c.epochs;
     const { metrics } = await evaluateSegmentation(model, inputs.data.val, {
       ...sliding,
@@ -155,56 +132,65 @@ export async function runSegmentation(inputs: SegmentInputs): Promise<SegmentRes
       mean_acc: metrics.meanAcc,
     };
   };
-  let best = { miou: -1, epoch: 0 };
-  model.train();
-  try {
-    const result = await train({
-      name: "seg",
-      runDir,
-      epochs: c.epochs,
-      stepsPerEpoch: loader.batchesPerEpoch,
-      batches: (e, start) => loader.epoch(e, undefined, start),
-      batchSize: (b) => b.shape[0],
-      trainStep: (b) =>
-        tidy(() => {
-          const indices = b.indices;
-          const { images, masks } = toTensors(b, c.device);
-          checkLabels(masks!, model.numClasses, indices, inputs.data);
-          return segTrainStep(model, optimizer, images, masks!, c.auxWeight);
-        }),
-      optimizer,
-      scheduler,
-      scheduleUnit: "iter",
-      evalEvery: c.evalEvery,
-      evaluate: async (epoch) => {
-        const r = await evaluate(epoch);
-        if (r.miou > best.miou) {
-          best = { miou: r.miou, epoch };
-          saveStateDict(join(runDir, "best.pth"), model.stateDict());
-        }
-        return { ...r, best_miou: best.miou };
-      },
-      state: () => ({ model: model.stateDict() }) as Record<string, CheckpointValue>,
-      restore: (s) => {
-        model.loadStateDict(s.model as Map<string, Tensor>);
-      },
-      progress: inputs.progress,
-      stopAfterSteps: inputs.stopAfterSteps,
-    });
-    for (const h of result.history)
-      if (typeof h.miou === "number" && h.miou > best.miou) best = { miou: h.miou, epoch: h.epoch };
-    if (!result.stopped) {
-      saveStateDict(join(runDir, "model.pth"), model.stateDict());
-      // No evaluation at the last epoch (evalEvery 0, or resumed after it): one now.
-      if (last === null || result.history.at(-1)?.miou === undefined) await evaluate(c.epochs);
-    }
-    const out = summary(inputs.data.classes, best, last as SegMetrics | null, result, runDir);
-    if (!result.stopped) {
-      const json = Buffer.from(`${JSON.stringify(out, null, 2)}\n`, "utf8");
-      atomicWriteFile(join(runDir, "result.json"), json);
-    }
-    return { ...out, model };
-  } finally {
-    await loader.close();
+  const result = await runTraining({
+    name: "seg",
+    runDir,
+    seed: c.seed,
+    settings: c,
+    mayChangeOnResume: MAY_CHANGE_ON_RESUME,
+    epochs: c.epochs,
+    evalEvery: c.evalEvery,
+    data: trainLoaderOptions(c, inputs.data),
+    optimizer: { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay },
+    // The recipe's poly schedule, set every iteration, reaching 0 at the run's last step.
+    schedule: ({ epochs, stepsPerEpoch }) => ({
+      unit: "iter",
+      schedule: { kind: "poly", maxSteps: epochs * stepsPerEpoch, power: c.power },
+    }),
+    build: () => {
+      const model = inputs.createModel();
+      model.to(c.device);
+      model.train();
+      const groups = model.paramGroups();
+      return {
+        model,
+        params: [{ params: groups.backbone }, { params: groups.head, lr: c.lr * c.headLrMult }],
+        step: (b: Batch, { optimizer }) =>
+          tidy(() => {
+            const indices = b.indices;
+            const { images, masks } = toTensors(b, c.device);
+            checkLabels(masks!, model.numClasses, indices, inputs.data);
+            return segTrainStep(model, optimizer, images, masks!, c.auxWeight);
+          }),
+        evaluate: async (epoch: number) => {
+          const r = await evaluate(model, epoch);
+          if (r.miou > best.miou) {
+            best = { miou: r.miou, epoch };
+            saveStateDict(join(runDir, "best.pth"), model.stateDict());
+          }
+          return { ...r, best_miou: best.miou };
+        },
+        state: () => ({ model: model.stateDict() }) as Record<string, CheckpointValue>,
+        restore: (st: Record<string, CheckpointValue>) => {
+          model.loadStateDict(st.model as Map<string, Tensor>);
+        },
+      };
+    },
+    progress: inputs.progress,
+    stopAfterSteps: inputs.stopAfterSteps,
+  });
+  const model = result.parts.model;
+  for (const h of result.history)
+    if (typeof h.miou === "number" && h.miou > best.miou) best = { miou: h.miou, epoch: h.epoch };
+  if (!result.stopped) {
+    saveStateDict(join(runDir, "model.pth"), model.stateDict());
+    // No evaluation at the last epoch (evalEvery 0, or resumed after it): one now.
+    if (last === null || result.history.at(-1)?.miou === undefined) await evaluate(model, c.epochs);
   }
+  const out = summary(inputs.data.classes, best, last as SegMetrics | null, result, runDir);
+  if (!result.stopped) {
+    const json = Buffer.from(`${JSON.stringify(out, null, 2)}\n`, "utf8");
+    atomicWriteFile(join(runDir, "result.json"), json);
+  }
+  return { ...out, model };
 }
