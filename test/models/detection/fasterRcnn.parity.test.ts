@@ -46,6 +46,15 @@ m = torchvision.models.detection.FasterRCNN(Trunk(r), min_size=160, max_size=256
 m.roi_heads.box_roi_pool = Pool()  # the constructor accepts only MultiScaleRoIAlign
 `;
 
+const MOBILENET_BUILD = `
+from torchvision.models.detection.backbone_utils import BackboneWithFPN
+f = torchvision.models.mobilenet_v2().features[:18]
+bb = BackboneWithFPN(f, {"3": "0", "6": "1", "13": "2", "17": "3"}, [24, 32, 96, 320], 256)
+m = torchvision.models.detection.FasterRCNN(bb, num_classes=5, min_size=160, max_size=256)
+`;
+
+const BUILDS = { fpn: FPN_BUILD, c4: C4_BUILD, mobilenet: MOBILENET_BUILD };
+
 // Spread the random heads' outputs so scores are far from ties and boxes move.
 const RUN = `
 torch.manual_seed(0)
@@ -69,8 +78,10 @@ function boxes(rows: number[][]): Tensor {
   return fromArray(rows.flat(), [rows.length, 4], { dtype: "float32" });
 }
 
-for (const head of ["fpn", "c4"] as const) {
-  describe(`Faster R-CNN R18-${head.toUpperCase()} against torchvision's FasterRCNN`, () => {
+for (const kind of ["fpn", "c4", "mobilenet"] as const) {
+  const head = kind === "c4" ? "c4" : "fpn";
+  const backbone = kind === "mobilenet" ? "mobilenet_v2" : "resnet18";
+  describe(`Faster R-CNN ${backbone}-${head.toUpperCase()} against torchvision's FasterRCNN`, () => {
     it("same state-dict keys, eval detections and training losses", async () => {
       manualSeed(11);
       const im1 = rand([3, 150, 200]);
@@ -88,7 +99,7 @@ for (const head of ["fpn", "c4"] as const) {
       const y2 = fromArray([2, 2], [2], { dtype: "int64" });
       const { dicts, outputs } = await runWithDicts(
         ref,
-        (head === "fpn" ? FPN_BUILD : C4_BUILD) + RUN,
+        BUILDS[kind] + RUN,
         { im1, im2, t1, t2, y1, y2 },
         ["sd0"],
         ["b1", "s1", "l1", "b2", "s2", "l2", "lo"],
@@ -96,7 +107,7 @@ for (const head of ["fpn", "c4"] as const) {
       const [sd0] = dicts;
       const [b1, s1, l1, b2, s2, l2, lo] = outputs;
       const model = new FasterRcnn({
-        backbone: "resnet18",
+        backbone,
         head,
         numClasses: 5,
         transform: { minSize: 160, maxSize: 256 },
