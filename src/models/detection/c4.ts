@@ -24,6 +24,10 @@ export class ResNetC4 extends Module implements DetectionBackbone {
     this.outChannels = this.body.featureDim / 2;
   }
 
+  get trunk(): ResNet {
+    return this.body;
+  }
+
   /** The layer3 map only (layer4 belongs to the box head). */
   forward(x: Tensor): Tensor[] {
     let y = resnetStem(this.body, x);

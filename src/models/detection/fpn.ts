@@ -63,6 +63,8 @@ export class FeaturePyramidNetwork extends Module {
 /** A backbone for detection: maps fine to coarse, all with `outChannels` channels. */
 export interface DetectionBackbone extends Module {
   readonly outChannels: number;
+  /** The classification network whose checkpoints load here (the student's keys). */
+  readonly trunk: Module;
   forward(x: Tensor): Tensor[];
 }
 
@@ -76,6 +78,10 @@ export class ResNetFpn extends Module implements DetectionBackbone {
     this.body = this.registerModule("body", resnet(name, { numClasses: 0 }));
     const c = this.body.featureDim;
     this.fpn = this.registerModule("fpn", new FeaturePyramidNetwork([c / 8, c / 4, c / 2, c], 256));
+  }
+
+  get trunk(): ResNet {
+    return this.body;
   }
 
   forward(x: Tensor): Tensor[] {
@@ -96,9 +102,13 @@ export class MobileNetV2Fpn extends Module implements DetectionBackbone {
   readonly fpn: FeaturePyramidNetwork;
   readonly outChannels = 256;
 
+  /** The whole MobileNetV2 (its features beyond 17 unused), sharing the body's layers. */
+  readonly trunk: MobileNetV2;
+
   constructor() {
     super();
     const m = new MobileNetV2({ numClasses: 0 });
+    this.trunk = m;
     const layers = Array.from({ length: MOBILENET_TAPS[3] + 1 }, (_, i) => m.body.at(i));
     this.body = this.registerModule("body", new Sequential(...layers));
     this.fpn = this.registerModule("fpn", new FeaturePyramidNetwork([24, 32, 96, 320], 256));

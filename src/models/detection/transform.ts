@@ -35,7 +35,7 @@ export function resizeBoxes(
 
 export class RcnnTransform {
   training = true;
-  readonly minSizes: readonly number[];
+  minSizes: readonly number[];
   readonly #mean: Tensor;
   readonly #std: Tensor;
 
@@ -43,6 +43,11 @@ export class RcnnTransform {
     this.minSizes = typeof o.minSize === "number" ? [o.minSize] : o.minSize;
     this.#mean = fromArray(o.mean, [3, 1, 1], { dtype: "float32" });
     this.#std = fromArray(o.std, [3, 1, 1], { dtype: "float32" });
+  }
+
+  /** Short-side sizes: drawn per image in training, the last one in evaluation. */
+  setMinSize(minSize: number | readonly number[]): void {
+    this.minSizes = typeof minSize === "number" ? [minSize] : minSize;
   }
 
   /** Images [3, h, w] in [0, 1] and their boxes → a batch and boxes in batch pixels. */
