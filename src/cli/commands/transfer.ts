@@ -20,6 +20,7 @@ import {
   transferTransforms,
 } from "../../pipelines/transfer/datasets.js";
 import { int, num, resolveConfig } from "../config.js";
+import { registerTransferDet } from "./transferDet.js";
 
 /** Where each suite dataset lives under --data-root (the names the archives unpack to). */
 const SUITE: Array<{ dataset: "cifar100" | "dtd" | "caltech256" | "cub200"; dirs: string[] }> = [
@@ -75,6 +76,7 @@ export function registerTransfer(program: Command): void {
   const transfer = program
     .command("transfer")
     .description("transfer a pre-trained backbone to downstream tasks");
+  registerTransferDet(transfer);
   transfer
     .command("cls")
     .description("classification transfer (kdep-method.md §7)")
