@@ -31,7 +31,7 @@ type Coco = {
 const annPath = () => join(root, "annotations", "instances_train.json");
 const original = () => JSON.parse(readFileSync(annPath(), "utf8")) as Coco;
 
-async function withAnnotations(edit: (j: Coco) => void | string, check: RegExp): Promise<void> {
+async function withAnnotations(edit: (j: Coco) => string | undefined, check: RegExp): Promise<void> {
   const saved = readFileSync(annPath(), "utf8");
   try {
     const j = original();
