@@ -31,12 +31,17 @@ type Coco = {
 const annPath = () => join(root, "annotations", "instances_train.json");
 const original = () => JSON.parse(readFileSync(annPath(), "utf8")) as Coco;
 
-async function withAnnotations(edit: (j: Coco) => string | undefined, check: RegExp): Promise<void> {
+/** Rewrites the train annotations (edited, or replaced by `raw`), expects `check`, restores. */
+async function withAnnotations(
+  edit: (j: Coco) => void,
+  check: RegExp,
+  raw?: string,
+): Promise<void> {
   const saved = readFileSync(annPath(), "utf8");
   try {
     const j = original();
-    const text = edit(j);
-    writeFileSync(annPath(), typeof text === "string" ? text : JSON.stringify(j));
+    edit(j);
+    writeFileSync(annPath(), raw ?? JSON.stringify(j));
     await assert.rejects(loadDetection("folder", root), check);
   } finally {
     writeFileSync(annPath(), saved);
@@ -80,7 +85,7 @@ describe("offline detection task", () => {
     await withAnnotations((j) => {
       j.annotations[1].category_id = 99;
     }, /unknown category id 99/);
-    await withAnnotations(() => "", /the annotation file is empty/);
+    await withAnnotations(() => {}, /the annotation file is empty/, "");
     await withAnnotations((j) => {
       j.images[2].file_name = "JPEGImages/nowhere.jpg";
     }, /image 3 is listed but missing .*nowhere\.jpg/);
