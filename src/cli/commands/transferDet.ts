@@ -31,6 +31,9 @@ const DetConfigSchema = z
     testSize: z.number().int().positive().optional(),
     maxSize: z.number().int().positive().optional(),
     frozenBn: z.boolean().optional(),
+    roiBatchPerImage: z.number().int().positive().optional(),
+    rpnPreNms: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional(),
+    rpnPostNms: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional(),
     classes: z.array(z.string()).optional(),
     seed: z.number().int().min(0).optional(),
     checkpointEvery: z.number().int().positive().optional(),
@@ -66,6 +69,7 @@ export function registerTransferDet(transfer: Command): void {
     .option("--test-size <n>", "(800)", int)
     .option("--max-size <n>", "(1333)", int)
     .option("--frozen-bn", "keep the backbone's BatchNorm fixed")
+    .option("--roi-batch-per-image <n>", "RoIs sampled per training image (512)", int)
     .option("--classes <list>", "class names of a VOC-layout dataset of one's own", (v: string) =>
       v.split(","),
     )

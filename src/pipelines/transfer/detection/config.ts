@@ -26,6 +26,12 @@ export interface DetConfig {
   testSize: number;
   maxSize: number;
   frozenBn: boolean;
+  /** RoIs sampled per training image (512). */
+  roiBatchPerImage: number;
+  /** RPN proposals kept per image before NMS, [training, testing] (2000, 1000). */
+  rpnPreNms: [number, number];
+  /** … and after NMS (2000, 1000). */
+  rpnPostNms: [number, number];
   /** VOC-layout data with classes other than VOC's 20. */
   classes?: string[];
   seed: number;
@@ -61,6 +67,9 @@ export function detDefaults(kind: DetDatasetKind, over: Partial<DetConfig> = {})
     testSize: 800,
     maxSize: 1333,
     frozenBn: false,
+    roiBatchPerImage: 512,
+    rpnPreNms: [2000, 1000],
+    rpnPostNms: [2000, 1000],
     seed: 0,
     checkpointEvery: 1000,
     drawImages: 4,

@@ -40,6 +40,11 @@ export async function buildDetector(
     numClasses: numClasses + 1,
     transform: { minSize: c.trainSizes, maxSize: c.maxSize },
     frozenBn: c.frozenBn,
+    rpn: {
+      preNmsTopN: { training: c.rpnPreNms[0], testing: c.rpnPreNms[1] },
+      postNmsTopN: { training: c.rpnPostNms[0], testing: c.rpnPostNms[1] },
+    },
+    roiHeads: { batchPerImage: c.roiBatchPerImage },
   });
   if (c.weights !== "none") {
     const path = (await resolveWeights(c.weights)).path;
