@@ -3,7 +3,7 @@
 // MobileNetV2, MultiScaleRoIAlign + TwoMLPHead) and C4 (ResNet, layer4 as the box head).
 import { BatchNorm2d } from "../../nn/batchnorm.js";
 import { Module } from "../../nn/module.js";
-import { type Tensor, tidy } from "../../tensor/index.js";
+import { noGrad, type Tensor, tidy } from "../../tensor/index.js";
 import { AnchorGenerator } from "./anchors.js";
 import { C4BoxHead, ResNetC4 } from "./c4.js";
 import { type DetectionBackbone, MobileNetV2Fpn, ResNetFpn } from "./fpn.js";
@@ -134,21 +134,23 @@ export class FasterRcnn extends Module {
     });
   }
 
-  /** Evaluation: detections in each original image's pixels. */
+  /** Evaluation: detections in each original image's pixels (no autograd graph). */
   detect(images: readonly Tensor[]): Detections[] {
     if (this.training) throw new Error("FasterRcnn.detect needs eval mode");
-    return tidy(() => {
-      const t = this.transform.forward(images);
-      const features = this.backbone.forward(t.list.tensors);
-      const { proposals } = this.rpn.forward(t.list, features);
-      const dets = this.roiHeads.forward(features, proposals, t.list.imageSizes).detections!;
-      return dets.map((d, i) => ({
-        ...d,
-        boxes: this.transform.postprocess(d.boxes, t.list.imageSizes[i], [
-          images[i].size(1),
-          images[i].size(2),
-        ]),
-      }));
-    });
+    return tidy(() => noGrad(() => this.#detect(images)));
+  }
+
+  #detect(images: readonly Tensor[]): Detections[] {
+    const t = this.transform.forward(images);
+    const features = this.backbone.forward(t.list.tensors);
+    const { proposals } = this.rpn.forward(t.list, features);
+    const dets = this.roiHeads.forward(features, proposals, t.list.imageSizes).detections!;
+    return dets.map((d, i) => ({
+      ...d,
+      boxes: this.transform.postprocess(d.boxes, t.list.imageSizes[i], [
+        images[i].size(1),
+        images[i].size(2),
+      ]),
+    }));
   }
 }
