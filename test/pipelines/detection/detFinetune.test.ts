@@ -47,12 +47,11 @@ async function pretrain(steps: number, path: string): Promise<number> {
   for (let s = 0; s < steps; s++) {
     const idx = Array.from({ length: B }, () => pool[Math.floor(rng.random() * pool.length)]);
     const px = new Uint8Array(B * 784);
-    idx.forEach((i, k) => px.set(images.data.subarray(i * 784, (i + 1) * 784), k * 784));
+    for (const [k, i] of idx.entries())
+      px.set(images.data.subarray(i * 784, (i + 1) * 784), k * 784);
     last = tidy(() => {
-      const x = fromArray(px, [64, 1, 28, 28], { dtype: "uint8" })
-        .to({ dtype: "float32" })
-        .div(255);
-      const input = x.expand(64, 3, 28, 28).sub(mean).div(std);
+      const x = fromArray(px, [B, 1, 28, 28], { dtype: "uint8" }).to({ dtype: "float32" }).div(255);
+      const input = x.expand(B, 3, 28, 28).sub(mean).div(std);
       const y = fromArray(
         idx.map((i) => CLASSES.indexOf(labels.data[i])),
         [B],
