@@ -86,6 +86,10 @@ export function registerTransferDet(transfer: Command): void {
       const data = await loadDetection(c.dataset, c.data, c.classes);
       const r = await runDetection(c, data);
       const m = r.metrics;
+      if (!m) {
+        console.log(`Stopped; run the same command again to continue from ${r.runDir}`);
+        return;
+      }
       console.log(
         `VOC07 AP50 ${m.vocMap50.toFixed(2)} · COCO AP ${m.AP.toFixed(2)} AP50 ${m.AP50.toFixed(2)} AP75 ${m.AP75.toFixed(2)}`,
       );

@@ -103,7 +103,9 @@ describe("detection fine-tune on the offline task", () => {
         rpnPostNms: [300, 100],
         drawImages: 0,
       });
-      return (await runDetection(c, sets)).metrics;
+      const m = (await runDetection(c, sets)).metrics;
+      assert.ok(m, `${name} ran to the end`);
+      return m;
     };
     const pre = await run(weights, "pretrained");
     const rand = await run("none", "random");

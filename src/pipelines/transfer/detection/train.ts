@@ -23,7 +23,9 @@ export interface DetBatch {
 }
 
 export interface DetRunResult {
-  metrics: DetMetrics;
+  /** Null when the run was stopped before its last iteration. */
+  metrics: DetMetrics | null;
+  stopped: boolean;
   seconds: number;
   runDir: string;
 }
@@ -84,9 +86,16 @@ async function loadBatch(items: { r: DetRecord; flip: boolean }[]): Promise<DetB
   return { images, targets };
 }
 
+export interface DetRunOptions {
+  progress?: "auto" | "bar" | "lines" | "quiet";
+  /** Test hook: stop (as Ctrl-C would) after this many iterations of this process. */
+  stopAfterSteps?: number;
+}
+
 export async function runDetection(
   c: DetConfig,
   data: { train: DetDataset; test: DetDataset },
+  o: DetRunOptions = {},
 ): Promise<DetRunResult> {
   manualSeed(c.seed);
   const model = await buildDetector(c, data.train.classes.length);
@@ -136,13 +145,16 @@ export async function runDetection(
       model.loadStateDict(s.model as Map<string, Tensor>);
     },
     checkpointEvery: c.checkpointEvery,
+    progress: o.progress,
+    stopAfterSteps: o.stopAfterSteps,
   });
+  if (result.stopped) return { metrics: null, seconds: result.seconds, runDir, stopped: true };
   model.transform.setMinSize(c.testSize);
   const metrics = await evaluateDetector(model, data.test, runDir, {
     limit: c.evalImages || undefined,
     draw: c.drawImages,
   });
-  const out = { metrics, seconds: result.seconds, runDir, stopped: result.stopped };
+  const out = { metrics, seconds: result.seconds, runDir, stopped: false };
   writeFileSync(join(runDir, "result.json"), `${JSON.stringify(out, null, 2)}\n`);
   return out;
 }
