@@ -16,7 +16,7 @@ export class RpnHead extends Module {
     this.conv = this.registerModule(
       "conv",
       new Sequential(
-        new Sequential(new Conv2d(inChannels, inChannels, 3, { padding: 1 }), new ReLU()),
+        new Sequential(new Conv2d(inChannels, inChannels, 3, { padding: 1 }), new ReLU(true)),
       ),
     );
     this.clsLogits = this.registerModule("cls_logits", new Conv2d(inChannels, numAnchors, 1));
