@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { FasterRcnn } from "../../../src/models/detection/fasterRcnn.js";
 import { fromArray, manualSeed, rand, stack, type Tensor } from "../../../src/tensor/index.js";
+import { runPythonJson } from "../../helpers/python.js";
 import { assertClose, TorchRef } from "../../helpers/torchRef.js";
 import { runWithDicts } from "../refState.js";
 
@@ -148,3 +149,16 @@ for (const kind of ["fpn", "c4", "mobilenet"] as const) {
     });
   });
 }
+
+describe("Faster R-CNN R50-FPN layout", () => {
+  it("state-dict keys and shapes equal torchvision's fasterrcnn_resnet50_fpn", () => {
+    const want = runPythonJson<[string, number[]][]>(`
+import json, torch, torchvision
+m = torchvision.models.detection.fasterrcnn_resnet50_fpn(weights=None, weights_backbone=None, num_classes=91)
+print(json.dumps([[k, list(v.shape)] for k, v in m.state_dict().items()]))`);
+    const ours = new FasterRcnn({ backbone: "resnet50", head: "fpn", numClasses: 91 });
+    const got = [...ours.stateDict()].map(([k, v]) => [k, v.shape] as [string, number[]]);
+    const sort = (a: [string, number[]][]) => [...a].sort((x, y) => (x[0] < y[0] ? -1 : 1));
+    assert.deepEqual(sort(got), sort(want));
+  });
+});
