@@ -24,6 +24,10 @@ describe("torchvision operators", () => {
       () => findVisionOpsLibrary({ KDEP_TORCHVISION_OPS: "/nonexistent/_C.so" }),
       /KDEP_TORCHVISION_OPS=\/nonexistent\/_C\.so: no such file/,
     );
+    assert.throws(
+      () => findVisionOpsLibrary({}, ["/nonexistent"]),
+      /install Debian's python3-torchvision .*or set KDEP_TORCHVISION_OPS/,
+    );
   });
 
   it("nms keeps the same boxes in the same order as torchvision.ops.nms", async () => {

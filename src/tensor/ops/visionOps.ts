@@ -23,8 +23,8 @@ function loadedLibtorch(): string | null {
 }
 
 /** torchvision's `_C*.so` in Debian's python3-torchvision, or null. */
-function debianOpsLibrary(): string | null {
-  for (const base of DIST_DIRS) {
+function debianOpsLibrary(distDirs: readonly string[]): string | null {
+  for (const base of distDirs) {
     const dir = join(base, "torchvision");
     if (!existsSync(dir)) continue;
     const lib = readdirSync(dir).find((f) => f.startsWith("_C") && f.endsWith(".so"));
@@ -38,7 +38,10 @@ function debianOpsLibrary(): string | null {
  * when this process runs on Debian's libtorch (a torchvision built for another libtorch
  * would not link against ours). Throws a message saying what to install or set.
  */
-export function findVisionOpsLibrary(env: NodeJS.ProcessEnv = process.env): string {
+export function findVisionOpsLibrary(
+  env: NodeJS.ProcessEnv = process.env,
+  distDirs: readonly string[] = DIST_DIRS,
+): string {
   const given = env.KDEP_TORCHVISION_OPS;
   if (given) {
     if (!existsSync(given)) {
@@ -50,7 +53,7 @@ export function findVisionOpsLibrary(env: NodeJS.ProcessEnv = process.env): stri
   }
   const libtorch = loadedLibtorch();
   const systemTorch = libtorch === null || SYSTEM_LIB_DIRS.includes(dirname(libtorch));
-  const debian = systemTorch ? debianOpsLibrary() : null;
+  const debian = systemTorch ? debianOpsLibrary(distDirs) : null;
   if (debian) return debian;
   throw new Error(
     systemTorch
