@@ -1,17 +1,17 @@
 // Detection transfer: Faster R-CNN on a pre-trained backbone, trained by iterations with
 // SGD (momentum, weight decay), linear warm-up and step drops per iteration, on the shared
 // training loop (checkpoints, exact resume, Ctrl-C, logs); then evaluated on the val set.
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DetDataset, DetRecord } from "../../../data/datasets/detection.js";
 import { Rng } from "../../../data/rng.js";
+import { atomicWriteFile } from "../../../io/atomicWrite.js";
 import { FasterRcnn } from "../../../models/detection/fasterRcnn.js";
 import type { Targets } from "../../../models/detection/roiHeads.js";
 import { loadWeightsInto, resolveWeights } from "../../../models/weights.js";
-import { LRScheduler, SGD } from "../../../optim/index.js";
-import { manualSeed, type Tensor, tidy } from "../../../tensor/index.js";
+import type { SGD } from "../../../optim/index.js";
+import { type Tensor, tidy } from "../../../tensor/index.js";
 import type { CheckpointValue } from "../../common/checkpoint.js";
-import { train } from "../../common/trainLoop.js";
+import { type BatchSource, type RunParts, runTraining } from "../../common/run.js";
 import type { DetConfig } from "./config.js";
 import { trainableRecords } from "./data.js";
 import { type DetMetrics, evaluateDetector } from "./evaluate.js";
@@ -30,12 +30,13 @@ export interface DetRunResult {
   runDir: string;
 }
 
-/** The detector for a config, with the backbone's weights loaded (or a seeded random init). */
-export async function buildDetector(
+/** The detector for a config, with the backbone's weights (a file) loaded, or random init. */
+export function buildDetector(
   c: DetConfig,
   numClasses: number,
+  weights: string | null,
   log = true,
-): Promise<FasterRcnn> {
+): FasterRcnn {
   const model = new FasterRcnn({
     backbone: c.backbone,
     head: c.head,
@@ -48,9 +49,8 @@ export async function buildDetector(
     },
     roiHeads: { batchPerImage: c.roiBatchPerImage },
   });
-  if (c.weights !== "none") {
-    const path = (await resolveWeights(c.weights)).path;
-    const report = loadWeightsInto(model.backbone.trunk, path, { strict: false });
+  if (weights) {
+    const report = loadWeightsInto(model.backbone.trunk, weights, { strict: false });
     if (log) for (const line of report) process.stderr.write(`weights: ${line}\n`);
   }
   return model;
@@ -92,69 +92,82 @@ export interface DetRunOptions {
   stopAfterSteps?: number;
 }
 
+/** Settings a resumed run may change: where things are and what the evaluation shows. */
+const MAY_CHANGE_ON_RESUME = ["out", "data", "checkpointEvery", "drawImages", "evalImages"];
+
 export async function runDetection(
   c: DetConfig,
   data: { train: DetDataset; test: DetDataset },
   o: DetRunOptions = {},
 ): Promise<DetRunResult> {
-  manualSeed(c.seed);
-  const model = await buildDetector(c, data.train.classes.length);
   const records = trainableRecords(data.train);
   if (records.length === 0) throw new Error(`${c.data}: no training image has an object`);
-  const runDir = c.out;
-  mkdirSync(runDir, { recursive: true });
-  writeFileSync(join(runDir, "config.json"), `${JSON.stringify(c, null, 2)}\n`);
-  const params = model.parameters().filter((p) => p.requiresGrad);
-  const optimizer = new SGD(params, { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay });
-  const scheduler = new LRScheduler(
-    optimizer.paramGroups,
-    { kind: "multistep", milestones: c.steps, gamma: 0.1 },
-    { steps: c.warmupIters, startFactor: c.warmupFactor },
-  );
-  model.train();
-  const result = await train<DetBatch>({
-    name: "det",
-    runDir,
-    epochs: 1,
-    stepsPerEpoch: c.iterations,
-    batches: async function* (_epoch, start) {
+  const weights = c.weights === "none" ? null : (await resolveWeights(c.weights)).path;
+  const source: BatchSource<DetBatch> = {
+    batchesPerEpoch: c.iterations,
+    epoch: async function* (_epoch, _signal, start) {
       for (let s = start; s < c.iterations; s++) yield await loadBatch(stepRecords(records, c, s));
     },
-    batchSize: (b) => b.images.length,
-    trainStep: (b) =>
-      tidy(() => {
-        optimizer.zeroGrad();
-        const l = model.losses(b.images, b.targets);
-        const total = l.lossObjectness.add(l.lossRpnBoxReg).add(l.lossClassifier).add(l.lossBoxReg);
-        total.backward();
-        optimizer.step();
-        for (const t of [...b.images, ...b.targets.flatMap((t) => [t.boxes, t.labels])])
-          t.dispose();
-        return {
-          loss_objectness: l.lossObjectness.item(),
-          loss_rpn_box_reg: l.lossRpnBoxReg.item(),
-          loss_classifier: l.lossClassifier.item(),
-          loss_box_reg: l.lossBoxReg.item(),
-        };
-      }),
-    optimizer,
-    scheduler,
-    scheduleUnit: "iter",
-    state: () => ({ model: model.stateDict() }) as Record<string, CheckpointValue>,
-    restore: (s) => {
-      model.loadStateDict(s.model as Map<string, Tensor>);
+    close: async () => {},
+  };
+  const r = await runTraining<DetBatch, RunParts<DetBatch> & { model: FasterRcnn }>({
+    name: "det",
+    runDir: c.out,
+    seed: c.seed,
+    settings: c,
+    mayChangeOnResume: MAY_CHANGE_ON_RESUME,
+    epochs: 1,
+    source,
+    optimizer: { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay },
+    schedule: {
+      unit: "iter",
+      schedule: { kind: "multistep", milestones: c.steps, gamma: 0.1 },
+      warmup: { steps: c.warmupIters, startFactor: c.warmupFactor },
     },
     checkpointEvery: c.checkpointEvery,
     progress: o.progress,
     stopAfterSteps: o.stopAfterSteps,
+    build: () => {
+      const model = buildDetector(c, data.train.classes.length, weights);
+      model.train();
+      return {
+        model,
+        params: model.parameters().filter((p) => p.requiresGrad),
+        step: (b, { optimizer }) => detStep(model, b, optimizer),
+        batchSize: (b) => b.images.length,
+        state: () => ({ model: model.stateDict() }) as Record<string, CheckpointValue>,
+        restore: (st) => {
+          model.loadStateDict(st.model as Map<string, Tensor>);
+        },
+      };
+    },
   });
-  if (result.stopped) return { metrics: null, seconds: result.seconds, runDir, stopped: true };
+  if (r.stopped) return { metrics: null, seconds: r.seconds, runDir: c.out, stopped: true };
+  const model = r.parts.model;
   model.transform.setMinSize(c.testSize);
-  const metrics = await evaluateDetector(model, data.test, runDir, {
+  const metrics = await evaluateDetector(model, data.test, c.out, {
     limit: c.evalImages || undefined,
     draw: c.drawImages,
   });
-  const out = { metrics, seconds: result.seconds, runDir, stopped: false };
-  writeFileSync(join(runDir, "result.json"), `${JSON.stringify(out, null, 2)}\n`);
+  const out = { metrics, seconds: r.seconds, runDir: c.out, stopped: false };
+  atomicWriteFile(join(c.out, "result.json"), Buffer.from(`${JSON.stringify(out, null, 2)}\n`));
   return out;
+}
+
+/** One iteration: the four losses summed, backward, SGD step; the losses as numbers. */
+function detStep(model: FasterRcnn, b: DetBatch, optimizer: SGD): Record<string, number> {
+  return tidy(() => {
+    optimizer.zeroGrad();
+    const l = model.losses(b.images, b.targets);
+    const total = l.lossObjectness.add(l.lossRpnBoxReg).add(l.lossClassifier).add(l.lossBoxReg);
+    total.backward();
+    optimizer.step();
+    for (const t of [...b.images, ...b.targets.flatMap((t) => [t.boxes, t.labels])]) t.dispose();
+    return {
+      loss_objectness: l.lossObjectness.item(),
+      loss_rpn_box_reg: l.lossRpnBoxReg.item(),
+      loss_classifier: l.lossClassifier.item(),
+      loss_box_reg: l.lossBoxReg.item(),
+    };
+  });
 }
