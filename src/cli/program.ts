@@ -8,6 +8,7 @@ import { infoCommand } from "./commands/info.js";
 import { subsetCommand } from "./commands/subset.js";
 import { svdCommand } from "./commands/svd.js";
 import { transferClsCommand } from "./commands/transferCls.js";
+import { transferDetCommand, transferDetTaskCommand } from "./commands/transferDet.js";
 import { transferSuiteCommand } from "./commands/transferSuite.js";
 import { type CommandSpec, registerCommand, type Settings } from "./options.js";
 
@@ -30,6 +31,8 @@ export const COMMANDS: ReadonlyArray<[path: string, spec: CommandSpec<Settings>]
   ["subset", subsetCommand],
   ["svd", svdCommand],
   ["transfer cls", transferClsCommand],
+  ["transfer det", transferDetCommand],
+  ["transfer det-task", transferDetTaskCommand],
   ["transfer suite", transferSuiteCommand],
 ] as unknown as ReadonlyArray<[string, CommandSpec<Settings>]>;
 

@@ -75,6 +75,8 @@ export interface Binding {
   cudaDeviceCount(): number;
   version(): { libtorch?: string; parallel: string };
   tuneAllocator(mmapThreshold: number, trimThreshold: number, mmapMax?: number): boolean;
+  /** dlopen(RTLD_GLOBAL) of an operator library: its ops join the dispatcher. */
+  loadLibrary(path: string): boolean;
 }
 
 function load(): Binding {
