@@ -4,6 +4,7 @@
 import { Command } from "commander";
 import { registerConvert } from "./commands/convert.js";
 import { registerDemo } from "./commands/demo.js";
+import { registerExport } from "./commands/export.js";
 import { registerInfo } from "./commands/info.js";
 import { registerKdep } from "./commands/kdep.js";
 import { registerSubset } from "./commands/subset.js";
@@ -18,6 +19,7 @@ program
 
 registerConvert(program);
 registerDemo(program);
+registerExport(program);
 registerInfo(program);
 registerKdep(program);
 registerSubset(program);
