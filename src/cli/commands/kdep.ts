@@ -1,58 +1,9 @@
 // `kdep svd` and `kdep distill`: the two stages of KDEP pre-training on real data
 // (an ImageFolder such as the 10% ImageNet subset made by `kdep subset`).
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { Command } from "commander";
-import { imageFolder } from "../../data/datasets/imageFolder.js";
-import {
-  IMAGENET_MEAN,
-  IMAGENET_STD,
-  kdepTrainTransform,
-  type TransformStep,
-} from "../../data/transforms/pipeline.js";
-import { createModel } from "../../models/registry.js";
-import { loadWeightsInto, resolveWeights } from "../../models/weights.js";
-import { CHECKPOINT_FILE } from "../../pipelines/common/trainLoop.js";
-import { runDistill } from "../../pipelines/kdep/distill.js";
+import { runDistill, runSvd } from "../../api/kdep.js";
 import { DistillConfigSchema } from "../../pipelines/kdep/distillConfig.js";
-import { loadSvd, runSvd } from "../../pipelines/kdep/svdPass.js";
-import { manualSeed } from "../../tensor/index.js";
 import { int, num, resolveConfig } from "../config.js";
-
-/** ImageNet evaluation transform scaled to the image size (Resize 256 → CenterCrop 224). */
-export function valTransform(size: number): TransformStep[] {
-  return [
-    { op: "resize", size: Math.round((size * 256) / 224) },
-    { op: "centerCrop", size },
-    { op: "toTensor" },
-    { op: "normalize", mean: IMAGENET_MEAN, std: IMAGENET_STD },
-  ];
-}
-
-export async function loadTeacher(arch: string, weights: string | undefined, seed: number) {
-  manualSeed(seed);
-  const model = createModel(arch, { preReluFeature: true });
-  if (!weights) {
-    process.stderr.write(
-      `warning: no --teacher-weights; using a randomly initialised ${arch} (seed ${seed})\n`,
-    );
-    return { model, id: `${arch}@random-seed${seed}` };
-  }
-  const w = await resolveWeights(weights);
-  for (const line of loadWeightsInto(model, w.path, { strict: false }))
-    process.stderr.write(`teacher: ${line}\n`);
-  return { model, id: `${arch}@${w.hash}` };
-}
-
-async function trainFolder(data: string) {
-  const root = existsSync(join(data, "train")) ? join(data, "train") : data;
-  const train = await imageFolder(root);
-  const valDir = join(data, "val");
-  const val = existsSync(valDir)
-    ? await imageFolder(valDir, { classes: train.classes })
-    : undefined;
-  return { train, val };
-}
 
 export function registerKdep(program: Command): void {
   program
@@ -77,25 +28,11 @@ export function registerKdep(program: Command): void {
     .option("--exact", "keep every feature and use torch.linalg.svd (O(N·d) memory; for checking)")
     .option("--device <dev>", "where the teacher runs: cpu or cuda:N", "cpu")
     .action(async (o) => {
-      const teacher = await loadTeacher(o.teacher, o.teacherWeights, o.seed);
-      const { train } = await trainFolder(o.data);
-      const r = await runSvd({
-        teacher: teacher.model,
-        teacherId: teacher.id,
-        data: train,
-        transform: kdepTrainTransform(o.imageSize),
-        out: o.out,
-        batchSize: o.batchSize,
-        workers: o.workers,
-        seed: o.seed,
-        exact: Boolean(o.exact),
-        device: o.device,
-        checkpointEvery: 20,
-      });
+      const r = await runSvd(o);
       console.log(
         r.stopped
           ? `Stopped after ${r.manifest.count} features; run the same command again to continue`
-          : `SVD of ${r.manifest.count} features (${teacher.id}) written to ${o.out}`,
+          : `SVD of ${r.manifest.count} features (${r.teacherId}) written to ${o.out}`,
       );
     });
 
@@ -149,26 +86,7 @@ with the same command and --resume.`,
       const { resume, ...rest } = o;
       const flags = { ...rest, pts: o.pts === false ? false : undefined };
       const c = resolveConfig(DistillConfigSchema, flags, o.config);
-      const hasCheckpoint = existsSync(join(c.out, CHECKPOINT_FILE));
-      if (hasCheckpoint && !resume) {
-        throw new Error(
-          `${c.out} already holds a checkpoint: pass --resume to continue it, or choose another --out`,
-        );
-      }
-      if (!c.data) throw new Error("distill needs --data (an ImageFolder root with train/)");
-      const teacher = await loadTeacher(c.teacher, c.teacherWeights, c.seed);
-      const svd =
-        c.align === "svd" ? loadSvd(c.svd ?? join(c.out, "..", "svd"), teacher.id) : undefined;
-      const { train, val } = await trainFolder(c.data);
-      const r = await runDistill({
-        config: c,
-        teacher: teacher.model,
-        train,
-        trainTransform: kdepTrainTransform(c.imageSize),
-        val,
-        valTransform: valTransform(c.imageSize),
-        svd,
-      });
+      const r = await runDistill({ ...c, resume: Boolean(resume) });
       console.log(
         r.stopped
           ? `Stopped in epoch ${r.epochsDone + 1} after step ${r.stepInEpoch}; continue with the same command and --resume (checkpoint in ${r.runDir})`

@@ -4,21 +4,11 @@
 import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Command } from "commander";
-import { createModel } from "../../models/registry.js";
-import { loadWeightsInto, resolveWeights } from "../../models/weights.js";
+import { runClassification, transferRuns, weightsPath } from "../../api/transfer.js";
 import { writeSuiteTable } from "../../pipelines/report/suiteTable.js";
 import type { SuiteRow } from "../../pipelines/report/types.js";
-import { runClassification } from "../../pipelines/transfer/classify.js";
-import {
-  DATASETS,
-  type TransferConfig,
-  TransferConfigSchema,
-} from "../../pipelines/transfer/classifyConfig.js";
-import {
-  type TransferData,
-  transferData,
-  transferTransforms,
-} from "../../pipelines/transfer/datasets.js";
+import { DATASETS, TransferConfigSchema } from "../../pipelines/transfer/classifyConfig.js";
+import { transferData } from "../../pipelines/transfer/datasets.js";
 import { int, num, resolveConfig } from "../config.js";
 
 /** Where each suite dataset lives under --data-root (the names the archives unpack to). */
@@ -31,45 +21,6 @@ const SUITE: Array<{ dataset: "cifar100" | "dtd" | "caltech256" | "cub200"; dirs
   { dataset: "caltech256", dirs: ["256_ObjectCategories", "caltech256"] },
   { dataset: "cub200", dirs: ["CUB_200_2011", "cub200"] },
 ];
-
-/** "none" (or no weights at all) means a random init drawn from the run's seed. */
-async function weightsPath(spec: string | undefined): Promise<string | null> {
-  if (!spec || spec === "none") return null;
-  return (await resolveWeights(spec)).path;
-}
-
-/** `runs` fine-tunings of a backbone (fresh weights each run) on one dataset. */
-async function transferRuns(c: TransferConfig, data: TransferData, weights: string | null) {
-  const t = transferTransforms(c, data.mean, data.std);
-  const results = [];
-  for (let run = 0; run < c.runs; run++) {
-    // Built inside the run, after its seed: a random init is then the run's own.
-    const createBackbone = () => {
-      const backbone = createModel(c.backbone, {
-        numClasses: 0,
-        ...(c.width ? { width: c.width } : {}),
-      });
-      if (weights) {
-        const report = loadWeightsInto(backbone, weights, { strict: false });
-        if (run === 0) for (const line of report) process.stderr.write(`weights: ${line}\n`);
-      }
-      return backbone;
-    };
-    results.push(
-      await runClassification({
-        config: c,
-        createBackbone,
-        numClasses: data.numClasses,
-        train: data.train,
-        test: data.test,
-        trainTransform: t.train,
-        testTransform: t.test,
-        run,
-      }),
-    );
-  }
-  return results;
-}
 
 export function registerTransfer(program: Command): void {
   const transfer = program
@@ -104,9 +55,7 @@ export function registerTransfer(program: Command): void {
     .action(async (o) => {
       const c = resolveConfig(TransferConfigSchema, o, o.config);
       if (!c.data) throw new Error("transfer cls needs --data");
-      const data = await transferData(c.dataset, c.data);
-      const weights = await weightsPath(c.weights);
-      const results = await transferRuns(c, data, weights);
+      const results = await runClassification(c);
       results.forEach((r, run) => {
         console.log(
           `run ${run}: best top-1 ${r.bestTop1.toFixed(2)} (epoch ${r.bestEpoch}), final top-1 ${r.finalTop1.toFixed(2)}, top-5 ${r.finalTop5.toFixed(2)}, per-class ${r.finalMeanPerClass.toFixed(2)}`,

@@ -1,0 +1,108 @@
+// KDEP's two stages as library calls taking the CLI's options as a plain object: runSvd
+// (`kdep svd`) and runDistill (`kdep distill`). Each validates its options with the schema
+// the CLI uses, builds the teacher and the data, and runs the pipeline.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { kdepTrainTransform } from "../data/transforms/pipeline.js";
+import { CHECKPOINT_FILE } from "../pipelines/common/trainLoop.js";
+import { type DistillResult, runDistill as distillPipeline } from "../pipelines/kdep/distill.js";
+import { DistillConfigSchema } from "../pipelines/kdep/distillConfig.js";
+import { loadSvd, type SvdManifest, runSvd as svdPipeline } from "../pipelines/kdep/svdPass.js";
+import { type LogFn, loadTeacher, stderrLog, trainFolder } from "./teacher.js";
+import { valTransform } from "./transforms.js";
+import { validateOptions } from "./validate.js";
+
+/** Options of `kdep svd` (defaults: the paper's). */
+export const SvdOptionsSchema = z
+  .object({
+    /** ImageFolder root (its train/ is used when present), e.g. the 10% subset. */
+    data: z.string(),
+    /** Output folder for V.npy, mean.npy, singular_values.npy, svd.json. */
+    out: z.string(),
+    teacher: z.string().default("resnet50"),
+    /** A local file, an http(s) URL or torchvision:<arch>; absent: a random init (a warning). */
+    teacherWeights: z.string().optional(),
+    imageSize: z.number().int().positive().default(224),
+    batchSize: z.number().int().positive().default(256),
+    workers: z.number().int().min(0).default(2),
+    seed: z.number().int().min(0).default(0),
+    /** Keep every feature and use torch.linalg.svd (O(N·d) memory; for checking). */
+    exact: z.boolean().default(false),
+    device: z.string().default("cpu"),
+    /** Checkpoint the accumulators every this many batches. */
+    checkpointEvery: z.number().int().positive().default(20),
+    progress: z.enum(["auto", "bar", "lines", "quiet"]).default("auto"),
+  })
+  .strict();
+
+export type SvdOptions = z.input<typeof SvdOptionsSchema>;
+
+export interface SvdRunResult {
+  manifest: SvdManifest;
+  /** True when interrupted (Ctrl-C): run again with the same options to continue. */
+  stopped: boolean;
+  teacherId: string;
+}
+
+/** The SVD pass of `kdep svd`: the teacher over the data → V, μ, σ in `out`. */
+export async function runSvd(options: SvdOptions, log: LogFn = stderrLog): Promise<SvdRunResult> {
+  const o = validateOptions(SvdOptionsSchema, options, "runSvd");
+  const teacher = await loadTeacher(o.teacher, o.teacherWeights, o.seed, log);
+  try {
+    const { train } = await trainFolder(o.data);
+    const r = await svdPipeline({
+      teacher: teacher.model,
+      teacherId: teacher.id,
+      data: train,
+      transform: kdepTrainTransform(o.imageSize),
+      out: o.out,
+      batchSize: o.batchSize,
+      workers: o.workers,
+      seed: o.seed,
+      exact: o.exact,
+      device: o.device,
+      checkpointEvery: o.checkpointEvery,
+      progress: o.progress,
+    });
+    return { manifest: r.manifest, stopped: r.stopped, teacherId: teacher.id };
+  } finally {
+    teacher.model.dispose();
+  }
+}
+
+/** Options of `kdep distill`: its config keys, plus `resume`. */
+export type DistillOptions = z.input<typeof DistillConfigSchema> & {
+  /** Continue the run in `out` from its last checkpoint. */
+  resume?: boolean;
+  progress?: "auto" | "bar" | "lines" | "quiet";
+};
+
+/** KDEP distillation (`kdep distill`): writes `student.pth` in `out` after every epoch. */
+export async function runDistill(
+  options: DistillOptions,
+  log: LogFn = stderrLog,
+): Promise<DistillResult> {
+  const { resume, progress, ...rest } = options;
+  const c = validateOptions(DistillConfigSchema, rest, "runDistill");
+  if (existsSync(join(c.out, CHECKPOINT_FILE)) && !resume) {
+    throw new Error(
+      `${c.out} already holds a checkpoint: pass resume to continue it, or choose another out`,
+    );
+  }
+  if (!c.data) throw new Error("distill needs data (an ImageFolder root with train/)");
+  const teacher = await loadTeacher(c.teacher, c.teacherWeights, c.seed, log);
+  const svd =
+    c.align === "svd" ? loadSvd(c.svd ?? join(c.out, "..", "svd"), teacher.id) : undefined;
+  const { train, val } = await trainFolder(c.data);
+  return distillPipeline({
+    config: c,
+    teacher: teacher.model,
+    train,
+    trainTransform: kdepTrainTransform(c.imageSize),
+    val,
+    valTransform: valTransform(c.imageSize),
+    svd,
+    progress,
+  });
+}
