@@ -9,7 +9,7 @@ export function registerKdep(program: Command): void {
   program
     .command("svd")
     .description(
-      "one pass of the teacher over the data with the training augmentation → V, μ, σ (kdep-method.md §3)",
+      "one pass of the teacher over the data with the training augmentation → V, μ, σ (docs/method.md#svd-alignment)",
     )
     .requiredOption(
       "--data <dir>",
@@ -39,7 +39,7 @@ export function registerKdep(program: Command): void {
   program
     .command("distill")
     .description(
-      "distil the teacher's SVD-aligned, PTS-scaled feature into a student (kdep-method.md §5)",
+      "distil the teacher's SVD-aligned, PTS-scaled feature into a student (docs/method.md#loss-and-optimisation)",
     )
     .option("--config <file>", "JSON or YAML config (keys as below, camelCased); flags override it")
     .option("--data <dir>", "ImageFolder root with train/ (and val/)")

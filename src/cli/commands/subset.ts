@@ -1,4 +1,4 @@
-// `kdep subset`: the class-balanced ImageNet subset of kdep-method.md §1.
+// `kdep subset`: the class-balanced ImageNet subset of docs/method.md#pipeline.
 import type { Command } from "commander";
 import { makeSubset } from "../../data/datasets/subset.js";
 

@@ -1,5 +1,6 @@
 // `kdep transfer cls`: fine-tune (or linear-probe) a pre-trained backbone on a classification
-// dataset with kdep-method.md §7's protocol; `--runs N` repeats it with seeds.
+// dataset with the protocol of docs/method.md#classification-transfer; `--runs N` repeats it
+// with seeds.
 
 import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -28,7 +29,7 @@ export function registerTransfer(program: Command): void {
     .description("transfer a pre-trained backbone to downstream tasks");
   transfer
     .command("cls")
-    .description("classification transfer (kdep-method.md §7)")
+    .description("classification transfer (docs/method.md#classification-transfer)")
     .option("--config <file>", "JSON or YAML config; flags override it")
     .option("--dataset <name>", DATASETS.join(" | "))
     .option("--data <path>", "dataset root (CIFAR-100: the .tar.gz or its folder)")

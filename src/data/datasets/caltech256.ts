@@ -1,6 +1,6 @@
 // Caltech-256: 256_ObjectCategories/<NNN.name>/<NNN_XXXX>.jpg, 257 categories including
-// 257.clutter. kdep-method.md §7: categories sorted; in each, the first 60 images by
-// file index (the XXXX) are train, the rest test.
+// 257.clutter. docs/method.md#classification-transfer: categories sorted; in each, the first 60
+// images by file index (the XXXX) are train, the rest test.
 import { join } from "node:path";
 import { Dataset } from "./dataset.js";
 import { exists, isImageFile, listDir } from "./files.js";

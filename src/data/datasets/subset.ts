@@ -1,4 +1,4 @@
-// The ImageNet subset of kdep-method.md §1: `perClass` images drawn from every class
+// The ImageNet subset of docs/method.md#pipeline: `perClass` images drawn from every class
 // of train/ (128 × 1000 = 10% of ImageNet-1K), class-balanced, deterministic given the
 // seed. Files are hard-linked (copied when linking is impossible, e.g. across
 // filesystems); val/ is carried along whole so the subset is a complete ImageNet root.

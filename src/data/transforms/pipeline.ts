@@ -27,7 +27,7 @@ export const IMAGENET_STD = [0.229, 0.224, 0.225];
 export const CIFAR100_MEAN = [0.5071, 0.4867, 0.4408];
 export const CIFAR100_STD = [0.2675, 0.2565, 0.2761];
 
-/** kdep-method.md §6: the augmentation of the distillation and SVD passes. */
+/** docs/method.md#augmentation: the augmentation of the distillation and SVD passes. */
 export function kdepTrainTransform(size = 224): TransformStep[] {
   return [
     { op: "randomResizedCrop", size, scale: [0.08, 1], ratio: [3 / 4, 4 / 3] },
@@ -39,7 +39,7 @@ export function kdepTrainTransform(size = 224): TransformStep[] {
   ];
 }
 
-/** kdep-method.md §7: transfer training, RandomResizedCrop(224) + flip. */
+/** docs/method.md#classification-transfer: transfer training, RandomResizedCrop(224) + flip. */
 export function transferTrainTransform(mean = [0, 0, 0], std = [1, 1, 1]): TransformStep[] {
   return [
     { op: "randomResizedCrop", size: 224 },
@@ -49,7 +49,7 @@ export function transferTrainTransform(mean = [0, 0, 0], std = [1, 1, 1]): Trans
   ];
 }
 
-/** kdep-method.md §7: transfer evaluation, Resize(256) → CenterCrop(224). */
+/** docs/method.md#classification-transfer: transfer evaluation, Resize(256) → CenterCrop(224). */
 export function transferTestTransform(mean = [0, 0, 0], std = [1, 1, 1]): TransformStep[] {
   return [
     { op: "resize", size: 256 },

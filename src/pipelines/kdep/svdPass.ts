@@ -1,5 +1,5 @@
-// `kdep svd` (kdep-method.md §3): one pass of the frozen teacher over the (10%) training set
-// with the training augmentation, accumulating feature moments in float64, then the
+// `kdep svd` (docs/method.md#svd-alignment): one pass of the frozen teacher over the (10%) training
+// set with the training augmentation, accumulating feature moments in float64, then the
 // eigen-decomposition of the centred scatter. Resumable: the accumulators are checkpointed.
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
