@@ -100,7 +100,9 @@ export {
   TORCHVISION_WEIGHTS,
 } from "./models/weights.js";
 // Layers and optimisers
+/** Layers and modules (PyTorch's torch.nn): Module, Conv2d, Linear, BatchNorm, pooling, Sequential; `nn.F` functional ops and losses, `nn.init` initialisers. */
 export * as nn from "./nn/index.js";
+/** Optimisers and learning-rate schedules (PyTorch's torch.optim): SGD. */
 export * as optim from "./optim/index.js";
 export {
   type ConvertFormat,

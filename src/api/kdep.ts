@@ -36,8 +36,13 @@ export const SvdOptionsSchema = z
   })
   .strict();
 
+/**
+ * Options of {@link runSvd}: the flags of `kdep svd` in camelCase (only `data` and `out` are
+ * required).
+ */
 export type SvdOptions = z.input<typeof SvdOptionsSchema>;
 
+/** What {@link runSvd} returns once the pass ends or is interrupted. */
 export interface SvdRunResult {
   manifest: SvdManifest;
   /** True when interrupted (Ctrl-C): run again with the same options to continue. */

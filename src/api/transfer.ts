@@ -16,6 +16,10 @@ import {
 import { type LogFn, stderrLog } from "./teacher.js";
 import { validateOptions } from "./validate.js";
 
+/**
+ * Options of {@link runClassification}: the config keys of `kdep transfer cls`, plus the progress
+ * display.
+ */
 export type ClassificationOptions = z.input<typeof TransferConfigSchema> & {
   progress?: "auto" | "bar" | "lines" | "quiet";
 };

@@ -8,6 +8,10 @@ import { findClasses } from "./imageFolder.js";
 
 export const CALTECH_TRAIN_PER_CLASS = 60;
 
+/**
+ * Caltech-256 (257 classes with clutter): the first 60 images of each class by file number for
+ * train, the rest for test.
+ */
 export async function caltech256(
   root: string,
   split: "train" | "test",

@@ -6,6 +6,9 @@ import { Dataset } from "./dataset.js";
 import { exists, lines, readText } from "./files.js";
 import { findClasses } from "./imageFolder.js";
 
+/**
+ * The Describable Textures Dataset: split k's train (train k + val k) or test images, 47 classes.
+ */
 export async function dtd(
   root: string,
   split: "train" | "val" | "test" | "trainval",

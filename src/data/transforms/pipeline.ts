@@ -12,6 +12,10 @@ import { colorJitterLazy, type LazyPixels, lazy, materialize } from "./fused.js"
 import { centerCrop, randomResizedCropParams, resizedCrop, resizeShorter } from "./geometry.js";
 import type { FloatStage } from "./tensor.js";
 
+/**
+ * One step of an image transform pipeline, as data (torchvision's transforms by name and
+ * parameters).
+ */
 export type TransformStep =
   | { op: "randomResizedCrop"; size: number; scale?: [number, number]; ratio?: [number, number] }
   | { op: "resize"; size: number }
@@ -22,7 +26,9 @@ export type TransformStep =
   | { op: "lighting"; alphaStd: number; clamp?: boolean }
   | { op: "normalize"; mean: number[]; std: number[] };
 
+/** ImageNet's per-channel RGB mean (torchvision's normalisation). */
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
+/** ImageNet's per-channel RGB standard deviation (torchvision's normalisation). */
 export const IMAGENET_STD = [0.229, 0.224, 0.225];
 export const CIFAR100_MEAN = [0.5071, 0.4867, 0.4408];
 export const CIFAR100_STD = [0.2675, 0.2565, 0.2761];

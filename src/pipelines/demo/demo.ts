@@ -31,6 +31,7 @@ import {
 } from "./settings.js";
 import { demoTeacher } from "./teacher.js";
 
+/** Options of {@link runDemo} (`kdep demo`). */
 export interface DemoOptions {
   quick?: boolean;
   out: string;
@@ -69,6 +70,7 @@ const curveOf = (
   return { epoch, trainLoss, lossName, ...(hasVal ? { valLoss: val } : {}) };
 };
 
+/** `kdep demo`: KDEP against its baselines in miniature on Fashion-MNIST, with a report. */
 export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   const s: DemoSettings = o.quick ? QUICK : FULL;
   const seeds = o.seeds ?? s.seeds;

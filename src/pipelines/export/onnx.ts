@@ -12,8 +12,10 @@ import { readSource } from "../convert/source.js";
 import { OnnxEmitter } from "./emitter.js";
 import { ONNX_GRAPHS } from "./graphs.js";
 
+/** Which output the exported graph has. */
 export type OnnxOutput = "auto" | "logits" | "features";
 
+/** Options of {@link exportOnnx}. */
 export interface OnnxExportOptions {
   /**
    * "logits": the classifier's output (the model must have one); "features": the pooled
@@ -24,6 +26,7 @@ export interface OnnxExportOptions {
   metadata?: Record<string, string>;
 }
 
+/** What an ONNX export wrote. */
 export interface OnnxExportResult {
   output: "logits" | "features";
   /** Name and symbolic shape of the graph's input and output. */
@@ -93,6 +96,7 @@ export function exportOnnx(
   };
 }
 
+/** Options of {@link exportCheckpointOnnx} (`kdep export --to onnx`). */
 export interface OnnxCheckpointExportOptions extends OnnxExportOptions {
   input: string;
   /** The .onnx file to write (atomically). */

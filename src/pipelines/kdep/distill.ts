@@ -49,6 +49,7 @@ export interface DistillInputs {
   stopAfterSteps?: number;
 }
 
+/** What {@link runDistill} returns: the student, where it was written, the loop's history. */
 export interface DistillResult extends TrainResult {
   runDir: string;
   studentPath: string;

@@ -17,6 +17,7 @@ import { pollSignals, StopSignal } from "../common/interrupt.js";
 import { Progress } from "../common/runLog.js";
 import { FeatureMoments, type SvdResult } from "./featureMoments.js";
 
+/** The record `kdep svd` writes as `svd.json`: the teacher id, image count, seed and transform. */
 export interface SvdManifest {
   format: "kdep-svd/1";
   /** Architecture and weights of the teacher these statistics belong to. */
