@@ -92,7 +92,7 @@ export async function runDistill(
   const c = validateOptions(DistillConfigSchema, rest, "runDistill");
   if (existsSync(join(c.out, CHECKPOINT_FILE)) && !resume) {
     throw new Error(
-      `${c.out} already holds a checkpoint: pass resume to continue it, or choose another out`,
+      `${c.out} already holds a checkpoint: continue it with --resume (resume: true), or choose another --out`,
     );
   }
   if (!c.data) throw new Error("distill needs data (an ImageFolder root with train/)");

@@ -1,6 +1,10 @@
 // The forward passes of the zoo's networks written as ONNX nodes, mirroring each model's
-// forward() (resnet.ts, mobilenetv2.ts) layer for layer. A new network (PSPNet: Resize and
-// Concat on top of a dilated ResNet) is one more entry in ONNX_GRAPHS.
+// forward() (resnet.ts, mobilenetv2.ts) layer for layer. A new network is one more entry in
+// ONNX_GRAPHS. PSPNet would reuse the ResNet body (dilated convs are Conv's `dilations`) and
+// add Resize (bilinear, align_corners → coordinate_transformation_mode "align_corners") and
+// Concat; its pyramid's adaptive pooling to 2×2, 3×3 and 6×6 has no ONNX operator, so that
+// graph needs a fixed input size, where each bin is an AveragePool whose kernel and stride
+// follow from the map size.
 
 import { ConvBnAct, type InvertedResidual, MobileNetV2 } from "../../models/mobilenetv2.js";
 import { type BasicBlock, Bottleneck, ResNet } from "../../models/resnet.js";
