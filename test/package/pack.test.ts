@@ -16,9 +16,13 @@ const TSC = join(ROOT, "node_modules", "typescript", "bin", "tsc");
 const dir = mkdtempSync(join(tmpdir(), "kdep-pack-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-// A clean environment: no npm_* variables of an enclosing `npm test` leak into the child npm.
+// A clean environment: no npm_* variables of an enclosing `npm test` leak into the child npm,
+// except where the cache and user config are (the cache the project's npm ci filled).
+const KEEP = new Set(["npm_config_cache", "npm_config_userconfig"]);
 const env = Object.fromEntries(
-  Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith("npm_")),
+  Object.entries(process.env).filter(
+    ([k]) => !k.toLowerCase().startsWith("npm_") || KEEP.has(k.toLowerCase()),
+  ),
 );
 const run = (cmd: string, args: string[], cwd: string) =>
   execFileSync(cmd, args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
