@@ -68,15 +68,20 @@ function checkWithOnnx(file: string): string {
   ).trim();
 }
 
-async function parity(t: TestContext, name: string, opts: { features?: boolean; size: number }) {
+async function parity(
+  t: TestContext,
+  name: string,
+  opts: { features?: boolean; size: number; width?: number },
+) {
   manualSeed(0);
   const model = createModel(name, {
     numClasses: opts.features ? 0 : 10,
     preReluFeature: opts.features ?? false,
+    ...(opts.width ? { width: opts.width } : {}),
   });
   randomiseBn(model);
   model.eval();
-  const file = join(dir, `${name}${opts.features ? "-features" : ""}.onnx`);
+  const file = join(dir, `${name}${opts.features ? "-features" : ""}${opts.width ?? ""}.onnx`);
   const r = exportOnnx(model, file);
   assert.equal(r.output, opts.features ? "features" : "logits");
   for (const batch of [1, 3]) {
@@ -103,6 +108,11 @@ describe("ONNX export", () => {
     parity(t, "mobilenet_v2", { size: 64 }));
   it("a headless pre-ReLU resnet18 exports KDEP's pooled feature (a backbone)", (t) =>
     parity(t, "resnet18", { features: true, size: 48 }));
+  it("every other ResNet depth (narrow: width 8) matches ONNX Runtime", async (t) => {
+    for (const name of ["resnet34", "resnet101", "resnet152"]) {
+      await parity(t, name, { size: 32, width: 8 });
+    }
+  });
   it("python3-onnx's checker is installed (scripts/setup.sh)", () => {
     assert.ok(onnxChecker, `${PYTHON} cannot import onnx: run scripts/setup.sh (python3-onnx)`);
   });
