@@ -26,6 +26,12 @@ export {
   type SvdOptions,
   type SvdRunResult,
 } from "./api/kdep.js";
+export {
+  parseStudents,
+  runTransferSuite,
+  type SuiteOptions,
+  type SuiteResult,
+} from "./api/suite.js";
 export type { LogFn } from "./api/teacher.js";
 export { type ClassificationOptions, runClassification } from "./api/transfer.js";
 export { valTransform } from "./api/transforms.js";

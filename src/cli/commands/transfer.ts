@@ -2,26 +2,11 @@
 // dataset with the protocol of docs/method.md#classification-transfer; `--runs N` repeats it
 // with seeds.
 
-import { existsSync } from "node:fs";
-import { basename, join } from "node:path";
 import type { Command } from "commander";
-import { runClassification, transferRuns, weightsPath } from "../../api/transfer.js";
-import { writeSuiteTable } from "../../pipelines/report/suiteTable.js";
-import type { SuiteRow } from "../../pipelines/report/types.js";
+import { parseStudents, runTransferSuite, type SuiteOptions } from "../../api/suite.js";
+import { runClassification } from "../../api/transfer.js";
 import { DATASETS, TransferConfigSchema } from "../../pipelines/transfer/classifyConfig.js";
-import { transferData } from "../../pipelines/transfer/datasets.js";
 import { int, num, resolveConfig } from "../config.js";
-
-/** Where each suite dataset lives under --data-root (the names the archives unpack to). */
-const SUITE: Array<{ dataset: "cifar100" | "dtd" | "caltech256" | "cub200"; dirs: string[] }> = [
-  {
-    dataset: "cifar100",
-    dirs: ["cifar-100-python", "cifar-100-python.tar.gz", "cifar-100-binary", "cifar100"],
-  },
-  { dataset: "dtd", dirs: ["dtd"] },
-  { dataset: "caltech256", dirs: ["256_ObjectCategories", "caltech256"] },
-  { dataset: "cub200", dirs: ["CUB_200_2011", "cub200"] },
-];
 
 export function registerTransfer(program: Command): void {
   const transfer = program
@@ -102,26 +87,14 @@ export function registerTransfer(program: Command): void {
     .option("--device <dev>", "cpu or cuda:N")
     .option("--out <dir>", "suite folder", "runs/suite")
     .action(async (o) => {
-      const students = String(o.students)
-        .split(",")
-        .map((s: string) => {
-          const eq = s.indexOf("=");
-          const path = eq >= 0 ? s.slice(eq + 1) : s;
-          const name = eq >= 0 ? s.slice(0, eq) : basename(s).replace(/\.[^.]+$/, "");
-          return { name, path };
-        });
-      const names = students.map((s) => s.name);
-      if (new Set(names).size !== names.length)
-        throw new Error(`Expected distinct student names but received ${names.join(", ")}`);
-      const wanted = String(o.datasets).split(",");
-      const unknown = wanted.filter((d) => !SUITE.some((e) => e.dataset === d));
-      if (unknown.length)
-        throw new Error(
-          `Unknown suite dataset(s) ${unknown.join(", ")}; expected cifar100, dtd, caltech256, cub200`,
-        );
-      // The protocol's defaults with only the flags given replacing them.
-      const given = Object.fromEntries(
-        Object.entries({
+      const r = await runTransferSuite(
+        {
+          students: parseStudents(String(o.students)),
+          dataRoot: o.dataRoot,
+          datasets: String(o.datasets).split(","),
+          backbone: o.backbone,
+          runs: o.runs,
+          out: o.out,
           width: o.width,
           epochs: o.epochs,
           batchSize: o.batchSize,
@@ -133,33 +106,9 @@ export function registerTransfer(program: Command): void {
           seed: o.seed,
           workers: o.workers,
           device: o.device,
-        }).filter(([, v]) => v !== undefined),
+        } as SuiteOptions,
+        (line) => console.log(line),
       );
-      const rows: SuiteRow[] = [];
-      for (const st of students) {
-        const weights = await weightsPath(st.path);
-        for (const entry of SUITE.filter((e) => wanted.includes(e.dataset))) {
-          const dir = entry.dirs.map((d) => join(o.dataRoot, d)).find((p) => existsSync(p));
-          if (!dir)
-            throw new Error(
-              `${entry.dataset}: none of ${entry.dirs.join(", ")} under ${o.dataRoot}`,
-            );
-          const c = TransferConfigSchema.parse({
-            ...given,
-            backbone: o.backbone,
-            weights: st.path,
-            dataset: entry.dataset,
-            data: dir,
-            runs: o.runs,
-            out: join(o.out, st.name, entry.dataset),
-          });
-          const data = await transferData(c.dataset, dir);
-          const accs = (await transferRuns(c, data, weights)).map((r) => r.bestTop1);
-          rows.push({ student: st.name, dataset: entry.dataset, runs: accs });
-          console.log(`${st.name} · ${entry.dataset}: ${accs.map((a) => a.toFixed(2)).join(", ")}`);
-        }
-      }
-      const files = await writeSuiteTable(o.out, rows);
-      console.log(`Suite table: ${files.md} (csv, json, png beside it)`);
+      console.log(`Suite table: ${r.files.md} (csv, json, png beside it)`);
     });
 }
