@@ -13,34 +13,45 @@ import { type LogFn, loadTeacher, stderrLog, trainFolder } from "./teacher.js";
 import { valTransform } from "./transforms.js";
 import { validateOptions } from "./validate.js";
 
-/** Options of `kdep svd` (defaults: the paper's). */
-export const SvdOptionsSchema = z
+/** Settings of `kdep svd` (its flags, help and defaults come from this schema). */
+export const SvdSchema = z
   .object({
-    /** ImageFolder root (its train/ is used when present), e.g. the 10% subset. */
-    data: z.string(),
-    /** Output folder for V.npy, mean.npy, singular_values.npy, svd.json. */
-    out: z.string(),
-    teacher: z.string().default("resnet50"),
-    /** A local file, an http(s) URL or torchvision:<arch>; absent: a random init (a warning). */
-    teacherWeights: z.string().optional(),
-    imageSize: z.number().int().positive().default(224),
-    batchSize: z.number().int().positive().default(256),
-    workers: z.number().int().min(0).default(2),
-    seed: z.number().int().min(0).default(0),
-    /** Keep every feature and use torch.linalg.svd (O(N·d) memory; for checking). */
-    exact: z.boolean().default(false),
-    device: z.string().default("cpu"),
-    /** Checkpoint the accumulators every this many batches. */
-    checkpointEvery: z.number().int().positive().default(20),
-    progress: z.enum(["auto", "bar", "lines", "quiet"]).default("auto"),
+    data: z
+      .string()
+      .describe("ImageFolder root (its train/ is used when present), e.g. the subset")
+      .meta({ arg: "dir" }),
+    out: z
+      .string()
+      .describe("output folder for V.npy, mean.npy, singular_values.npy, svd.json")
+      .meta({ arg: "dir" }),
+    teacher: z.string().default("resnet50").describe("teacher architecture").meta({ arg: "arch" }),
+    teacherWeights: z
+      .string()
+      .optional()
+      .describe("file, URL or torchvision:<arch>")
+      .meta({ arg: "spec" }),
+    imageSize: z.number().int().positive().default(224).describe("input size"),
+    batchSize: z.number().int().positive().default(256).describe("images per forward pass"),
+    workers: z.number().int().min(0).default(2).describe("loader threads"),
+    seed: z.number().int().min(0).default(0).describe("augmentation seed"),
+    exact: z
+      .boolean()
+      .default(false)
+      .describe("keep every feature and use torch.linalg.svd (O(N·d) memory; for checking)"),
+    device: z
+      .string()
+      .default("cpu")
+      .describe("where the teacher runs: cpu or cuda:N")
+      .meta({ arg: "dev" }),
   })
   .strict();
 
-/**
- * Options of {@link runSvd}: the flags of `kdep svd` in camelCase (only `data` and `out` are
- * required).
- */
-export type SvdOptions = z.input<typeof SvdOptionsSchema>;
+/** Options of {@link runSvd}: the settings of `kdep svd` (only `data` and `out` are required). */
+export type SvdOptions = z.input<typeof SvdSchema> & {
+  /** Checkpoint the accumulators every this many batches (default 20). */
+  checkpointEvery?: number;
+  progress?: "auto" | "bar" | "lines" | "quiet";
+};
 
 /** What {@link runSvd} returns once the pass ends or is interrupted. */
 export interface SvdRunResult {
@@ -52,7 +63,8 @@ export interface SvdRunResult {
 
 /** The SVD pass of `kdep svd`: the teacher over the data → V, μ, σ in `out`. */
 export async function runSvd(options: SvdOptions, log: LogFn = stderrLog): Promise<SvdRunResult> {
-  const o = validateOptions(SvdOptionsSchema, options, "runSvd");
+  const { checkpointEvery = 20, progress, ...rest } = options;
+  const o = validateOptions(SvdSchema, rest, "runSvd");
   const teacher = await loadTeacher(o.teacher, o.teacherWeights, o.seed, log);
   try {
     const { train } = await trainFolder(o.data);
@@ -67,8 +79,8 @@ export async function runSvd(options: SvdOptions, log: LogFn = stderrLog): Promi
       seed: o.seed,
       exact: o.exact,
       device: o.device,
-      checkpointEvery: o.checkpointEvery,
-      progress: o.progress,
+      checkpointEvery,
+      progress,
     });
     return { manifest: r.manifest, stopped: r.stopped, teacherId: teacher.id };
   } finally {

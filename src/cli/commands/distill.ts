@@ -1,0 +1,27 @@
+// `kdep distill`: distil the teacher's SVD-aligned, PTS-scaled feature into a student.
+import { z } from "zod";
+import { runDistill } from "../../api/kdep.js";
+import { DistillConfigSchema } from "../../pipelines/kdep/distillConfig.js";
+import { defineCommand } from "../options.js";
+
+export const DistillCommandSchema = DistillConfigSchema.extend({
+  resume: z.boolean().default(false).describe("continue the run in --out from its last checkpoint"),
+}).strict();
+
+export const distillCommand = defineCommand({
+  name: "distill",
+  description: "distil the teacher's SVD-aligned, PTS-scaled feature into a student",
+  schema: DistillCommandSchema,
+  config: true,
+  after: `
+The resolved settings are written to <out>/config.json. Ctrl-C finishes the step, writes a
+checkpoint and exits 0; continue with the same command and --resume.`,
+  run: async ({ resume, ...c }) => {
+    const r = await runDistill({ ...c, resume });
+    console.log(
+      r.stopped
+        ? `Stopped in epoch ${r.epochsDone + 1} after step ${r.stepInEpoch}; continue with the same command and --resume (checkpoint in ${r.runDir})`
+        : `Student written to ${r.studentPath} (${r.epochsDone} epochs, ${r.seconds.toFixed(0)} s)`,
+    );
+  },
+});
