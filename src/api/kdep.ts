@@ -107,7 +107,7 @@ export async function runDistill(
       `${c.out} already holds a checkpoint: continue it with --resume (resume: true), or choose another --out`,
     );
   }
-  if (!c.data) throw new Error("distill needs data (an ImageFolder root with train/)");
+  if (!c.data) throw new Error("distill needs data (--data: an ImageFolder root with train/)");
   const teacher = await loadTeacher(c.teacher, c.teacherWeights, c.seed, log);
   const svd =
     c.align === "svd" ? loadSvd(c.svd ?? join(c.out, "..", "svd"), teacher.id) : undefined;

@@ -34,6 +34,7 @@ export interface ClassifyInputs {
   progress?: "auto" | "bar" | "lines" | "quiet";
 }
 
+/** One classification transfer run: accuracies, history and the trained model. */
 export interface ClassifyResult {
   bestTop1: number;
   finalTop1: number;
