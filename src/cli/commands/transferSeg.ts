@@ -1,8 +1,8 @@
 // `kdep transfer seg`: PSPNet segmentation transfer with KDEP's recipe (per-dataset
 // defaults filled in after the flags and the config file are resolved).
+import { printSegResult, segTransfer } from "../../api/segment.js";
 import { SegConfigSchema, withRecipe } from "../../pipelines/transfer/segConfig.js";
 import { defineCommand } from "../options.js";
-import { printSegResult, segTransfer } from "../segRuns.js";
 
 export const transferSegCommand = defineCommand({
   name: "seg",
@@ -11,6 +11,6 @@ export const transferSegCommand = defineCommand({
   config: true,
   run: async (s) => {
     const c = withRecipe(s);
-    printSegResult(c, await segTransfer(c));
+    printSegResult(c, await segTransfer(c), (line) => console.log(line));
   },
 });
