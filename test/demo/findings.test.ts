@@ -97,7 +97,9 @@ print(json.dumps(out))
     [0.4, 9],
     [1.7, 30],
     [-0.05, 2.5],
-  ].forEach(([t, df], i) => close(tCdf(t, df), cdf[i], 1e-12, `cdf(${t}, ${df})`));
+  ].forEach(([t, df], i) => {
+    close(tCdf(t, df), cdf[i], 1e-12, `cdf(${t}, ${df})`);
+  });
 });
 
 const method = (id: string, label: string, data: string, s: number, ft: number[]) =>
