@@ -153,6 +153,7 @@ test("verdict sentences from known numbers: 'beats' only where the test says so"
       "sup100/linear probe",
     ],
   );
+  assert.deepEqual(findings([methods[0]]), [], "no KDEP row, no findings");
   const one = findings([
     method("kdep", "KDEP (SVD + PTS)", "10%", 0, [80]),
     method("random", "Random init", "—", 0, [78]),

@@ -44,6 +44,7 @@ async function transferOnce(
     backbone: s.student.arch,
     dataset: "fashion-mnist",
     mode,
+    probeNorm: mode === "linear-probe",
     epochs: cfg.epochs,
     batchSize: cfg.batchSize,
     lr: cfg.lr,

@@ -23,7 +23,7 @@ export interface UpstreamContext {
 }
 
 export function upstreamMeasure(s: DemoSettings): string {
-  return `linear probe on the frozen backbone: trained on the ${Math.round(s.subsetFraction * 100)}% subset (${s.upstreamProbe.epochs} epochs), tested on ${s.upstreamProbe.testPerClass} upstream test images per class; the teacher: its own supervised head on the whole upstream test split`;
+  return `linear probe (features standardised by a BatchNorm without affine, then a linear head) on the frozen backbone: trained on the ${Math.round(s.subsetFraction * 100)}% subset (${s.upstreamProbe.epochs} epochs), tested on ${s.upstreamProbe.testPerClass} upstream test images per class; the teacher: its own supervised head on the whole upstream test split`;
 }
 
 /** Upstream top-1 % of each pre-trained backbone, by id. */
@@ -40,6 +40,7 @@ export async function upstreamProbes(
       backbone: s.student.arch,
       dataset: "fashion-mnist",
       mode: "linear-probe",
+      probeNorm: true,
       epochs: u.epochs,
       batchSize: u.batchSize,
       lr: u.lr,
