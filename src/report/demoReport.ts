@@ -7,6 +7,7 @@ import { svgToPng } from "./charts.js";
 import { type DemoCharts, demoCharts } from "./demoCharts.js";
 import {
   CHARTS,
+  denseTables,
   explanation,
   probeSeedTable,
   resultsTable,
@@ -62,6 +63,12 @@ export function demoMarkdown(r: DemoReport, links: RunLink[]): string {
           "",
         ]
       : []),
+    ...denseTables(r).flatMap((d) => [
+      `### ${d.title}`,
+      "",
+      mdTable(d.headers, d.rows, { align: ["l", "l", "r"] }),
+      "",
+    ]),
     ...(tests.rows.length
       ? [
           `### ${r.setup.test?.name ?? "Paired tests"}: KDEP − baseline`,
@@ -116,6 +123,10 @@ export function demoHtml(r: DemoReport, charts: DemoCharts, links: RunLink[]): s
           htmlTable(probe.headers, probe.rows, { numericFrom: 2, className: "probe" }),
         ]
       : []),
+    ...denseTables(r).flatMap((d) => [
+      `<h3>${esc(d.title)}</h3>`,
+      htmlTable(d.headers, d.rows, { numericFrom: 2, className: "dense" }),
+    ]),
     ...(tests.rows.length
       ? [
           `<h3>${esc(r.setup.test?.name ?? "Paired tests")}: KDEP − baseline</h3>`,

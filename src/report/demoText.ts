@@ -170,6 +170,20 @@ export function probeSeedTable(r: DemoReport): { headers: string[]; rows: string
   return { headers: ["Pre-training", "Data", ...seeds.map((h) => `LP ${h}`)], rows };
 }
 
+/** One table per dense task (segmentation, detection): method · data · metric mean ± spread. */
+export function denseTables(
+  r: DemoReport,
+): { title: string; headers: string[]; rows: string[][] }[] {
+  const pm = r.setup.spreadKind === "std" ? "± std" : "± half-range";
+  return (r.dense ?? []).map((d) => ({
+    title: `${d.task[0].toUpperCase()}${d.task.slice(1)} (${d.metric} %)`,
+    headers: ["Pre-training", "Data", `${d.metric} % (mean ${pm})`],
+    rows: r.methods
+      .filter((m) => d.byMethod[m.id])
+      .map((m) => [m.label, m.data, meanSpread(d.byMethod[m.id])]),
+  }));
+}
+
 const pText = (p: number) => (p < 0.001 ? "< 0.001" : p.toFixed(3));
 
 /** The paired tests behind the findings: KDEP − baseline per protocol. */

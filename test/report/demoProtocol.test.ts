@@ -29,6 +29,13 @@ function protocolFixture(runsDir: string): DemoReport {
           ? { runs: [60, 61, 62], mean: 61, spread: 1 }
           : { runs: [55, 56, 57], mean: 56, spread: 1 },
     })),
+    dense: [
+      {
+        task: "segmentation",
+        metric: "mIoU",
+        byMethod: { kdep: { runs: [40, 42], mean: 41, spread: 1.4142 } },
+      },
+    ],
     comparisons: [
       {
         baseline: "sup10",
@@ -88,6 +95,8 @@ test("results, probe and paired-test tables", async () => {
       row("| Supervised (100%) |"),
       "| Supervised (100%) | linear probe | — | — | — | — |",
     );
+    assert.ok(md.includes("### Segmentation (mIoU %)"));
+    assert.equal(row("| KDEP (SVD + PTS) | 10% | 41"), "| KDEP (SVD + PTS) | 10% | 41.00 ± 1.41 |");
     const text = md.join("\n");
     assert.ok(
       text.includes("| Split (class indices) | upstream 0,1,2,3,4 / downstream 5,6,7,8,9 |"),

@@ -39,6 +39,17 @@ export interface MethodResult {
   curve?: { epoch: number[]; trainLoss: number[]; valLoss?: number[]; lossName: string };
 }
 
+/**
+ * A dense-prediction transfer row group (segmentation: mIoU %, detection: AP50 %) on an
+ * offline task built from Fashion-MNIST canvases: per pre-training method id, one value per
+ * seed. The demo fills it once those transfers exist; the report prints one table per task.
+ */
+export interface DenseTaskResult {
+  task: "segmentation" | "detection";
+  metric: "mIoU" | "AP50";
+  byMethod: Record<string, SeedRuns>;
+}
+
 export interface DemoReport {
   title: string;
   createdAt: string;
@@ -67,6 +78,8 @@ export interface DemoReport {
     epochs: Record<string, number>;
   };
   methods: MethodResult[];
+  /** Segmentation and detection transfers; absent until the demo runs them. */
+  dense?: DenseTaskResult[];
   /** KDEP against each baseline, per protocol (what the findings' verdicts rest on). */
   comparisons?: Comparison[];
   /** Honest sentences computed by the caller; printed verbatim. */
