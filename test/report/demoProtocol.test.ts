@@ -33,7 +33,7 @@ function protocolFixture(runsDir: string): DemoReport {
       {
         task: "segmentation",
         metric: "mIoU",
-        byMethod: { kdep: { runs: [40, 42], mean: 41, spread: 1.4142 } },
+        byMethod: { kdep: { runs: [40, 42], mean: 41, spread: Math.SQRT2 } },
       },
     ],
     comparisons: [
