@@ -1,7 +1,7 @@
 // The demo's experiment, as data: KDEP's claim in miniature on Fashion-MNIST. Upstream
 // (pre-training) and downstream (transfer) tasks are split by classes, so transfer is to
 // classes the teacher never saw, with few labels. Sizes are chosen so the full demo runs in
-// about 10 minutes on 2 cores once the teacher is cached.
+// under 15 minutes on 2 cores from a cold cache (about 8 CPU-minutes on one thread).
 import type { TransformStep } from "../../data/transforms/pipeline.js";
 import { classNames, DEFAULT_SPLIT } from "./split.js";
 
