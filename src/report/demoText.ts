@@ -46,7 +46,8 @@ export function explanation(r: DemoReport): string {
     ...(s.test
       ? [
           `Every seed gives every method the same labelled images and training order, so KDEP is compared with each baseline seed by seed (${s.test.name});`,
-          `a finding says "beats" only when that test rejects "no difference" at the ${fmtPercent(1 - s.test.level)} level.`,
+          `a finding says "beats" only when that test rejects "no difference" at the ${fmtPercent(1 - s.test.level)} level with KDEP ahead.`,
+          `Each comparison is tested on its own, without correction for the ${r.comparisons?.length ?? 0} made, so each true tie still has a ${fmtPercent(1 - s.test.level)} chance of reading as a difference.`,
         ]
       : []),
   ].join(" ");
