@@ -21,6 +21,7 @@ import { demoTeacher, type TeacherInfo } from "./teacher.js";
 import { transferAll } from "./transferStage.js";
 import { upstreamMeasure, upstreamProbes } from "./upstreamStage.js";
 
+/** Options of {@link runDemo} (`kdep demo`). */
 export interface DemoOptions {
   quick?: boolean;
   out: string;
@@ -34,6 +35,7 @@ export interface DemoOptions {
 
 type Progress = NonNullable<DemoOptions["progress"]>;
 
+/** `kdep demo`: KDEP against its baselines in miniature on Fashion-MNIST, with a report. */
 export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   const s: DemoSettings = o.quick ? QUICK : FULL;
   const seeds = o.seeds ?? s.seeds;
