@@ -3,8 +3,11 @@
 // work starts.
 import { FASHION_MNIST_CLASSES } from "../../data/datasets/idx.js";
 
+/** Fashion-MNIST class indices (0–9): pre-training classes and disjoint held-out ones. */
 export interface DemoSplit {
+  /** Classes the teacher and the students pre-train on. */
   upstream: number[];
+  /** Classes held out for transfer, never seen upstream. */
   downstream: number[];
 }
 
