@@ -7,6 +7,7 @@ import { registerDemo } from "./commands/demo.js";
 import { registerInfo } from "./commands/info.js";
 import { registerKdep } from "./commands/kdep.js";
 import { registerSubset } from "./commands/subset.js";
+import { registerTargets } from "./commands/targets.js";
 import { registerTransfer } from "./commands/transfer.js";
 
 const program = new Command();
@@ -20,6 +21,7 @@ registerConvert(program);
 registerDemo(program);
 registerInfo(program);
 registerKdep(program);
+registerTargets(program);
 registerSubset(program);
 registerTransfer(program);
 

@@ -16,6 +16,8 @@ import { CHECKPOINT_FILE } from "../../pipelines/common/trainLoop.js";
 import { runDistill } from "../../pipelines/kdep/distill.js";
 import { DistillConfigSchema } from "../../pipelines/kdep/distillConfig.js";
 import { loadSvd, runSvd } from "../../pipelines/kdep/svdPass.js";
+import { svdHash } from "../../pipelines/kdep/targetCacheFormat.js";
+import { TargetCache } from "../../pipelines/kdep/targetCacheReader.js";
 import { manualSeed } from "../../tensor/index.js";
 import { int, num, resolveConfig } from "../config.js";
 
@@ -42,6 +44,11 @@ export async function loadTeacher(arch: string, weights: string | undefined, see
   for (const line of loadWeightsInto(model, w.path, { strict: false }))
     process.stderr.write(`teacher: ${line}\n`);
   return { model, id: `${arch}@${w.hash}` };
+}
+
+/** The teacher's name in SVD folders and target caches, without building the model. */
+export async function teacherIdOf(arch: string, weights: string | undefined, seed: number) {
+  return weights ? `${arch}@${(await resolveWeights(weights)).hash}` : `${arch}@random-seed${seed}`;
 }
 
 async function trainFolder(data: string) {
@@ -107,6 +114,7 @@ export function registerKdep(program: Command): void {
     .option("--config <file>", "JSON or YAML config (keys as below, camelCased); flags override it")
     .option("--data <dir>", "ImageFolder root with train/ (and val/)")
     .option("--svd <dir>", "folder written by `kdep svd` for this teacher")
+    .option("--targets <dir>", "cache written by `kdep targets`: train without running the teacher")
     .option("--teacher <arch>", "teacher architecture (resnet50)")
     .option("--teacher-weights <spec>", "file, URL or torchvision:<arch>")
     .option("--student <arch>", "student architecture (resnet18)")
@@ -156,6 +164,26 @@ with the same command and --resume.`,
         );
       }
       if (!c.data) throw new Error("distill needs --data (an ImageFolder root with train/)");
+      if (c.targets) {
+        const { train } = await trainFolder(c.data);
+        const expect = {
+          teacher: await teacherIdOf(c.teacher, c.teacherWeights, c.seed),
+          svd: c.svd ? svdHash(c.svd) : undefined,
+        };
+        const r = await runDistill({
+          config: c,
+          targets: new TargetCache(c.targets),
+          targetsExpect: expect,
+          train,
+          trainTransform: kdepTrainTransform(c.imageSize),
+        });
+        console.log(
+          r.stopped
+            ? `Stopped in epoch ${r.epochsDone + 1} after step ${r.stepInEpoch}; continue with the same command and --resume`
+            : `Student written to ${r.studentPath} (${r.epochsDone} epochs, ${r.seconds.toFixed(0)} s, cached targets)`,
+        );
+        return;
+      }
       const teacher = await loadTeacher(c.teacher, c.teacherWeights, c.seed);
       const svd =
         c.align === "svd" ? loadSvd(c.svd ?? join(c.out, "..", "svd"), teacher.id) : undefined;

@@ -1,6 +1,8 @@
 // KDEP distillation (kdep-method.md §2–§5): a frozen teacher's pooled pre-ReLU feature,
 // aligned by SVD (or a baseline), becomes the regression target of a randomly initialised
 // student's pooled pre-ReLU feature. The student alone is exported after every epoch.
+// With a target cache (`kdep targets`) the teacher is not run: each batch's targets are read
+// for its (epoch, image indices), the images the student sees being the same augmentation.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
@@ -28,10 +30,17 @@ import {
 } from "./alignment.js";
 import { type DistillConfig, defaultLossWeight, defaultLr } from "./distillConfig.js";
 import { Distiller } from "./distiller.js";
+import { imageListHash, type TargetExpectations } from "./targetCacheFormat.js";
+import type { TargetCache } from "./targetCacheReader.js";
 
 export interface DistillInputs {
   config: DistillConfig;
-  teacher: Backbone;
+  /** Required unless `targets` is given. */
+  teacher?: Backbone;
+  /** Cached teacher targets (SVD alignment only); the teacher is then not run. */
+  targets?: TargetCache;
+  /** What the cache must have been built from, besides this run's data and settings. */
+  targetsExpect?: Pick<TargetExpectations, "teacher" | "svd">;
   train: Dataset;
   trainTransform: TransformStep[];
   val?: Dataset;
@@ -85,10 +94,12 @@ function buildAlignment(
   const ptsOpts = c.pts ? { temperature: c.ptsTemperature, power: c.ptsPower } : null;
   switch (c.align) {
     case "svd":
+      if (inputs.targets) return new SvdAlignment(null, student.featureDim, w, ptsOpts);
       if (!inputs.svd)
         throw new Error('align "svd" needs the SVD of the teacher: run `kdep svd` first');
       return new SvdAlignment(inputs.svd, student.featureDim, w, ptsOpts);
     case "linear":
+      if (!inputs.teacher) throw new Error('align "linear" needs the teacher');
       return new LinearAlignment(student.featureDim, inputs.teacher.featureDim, w, ptsOpts);
     case "none":
       return new IdentityAlignment(w, ptsOpts);
@@ -105,14 +116,15 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
   manualSeed(c.seed);
 
   // The Distiller freezes the teacher and checks that logit terms have heads to read.
-  const teacher = inputs.teacher;
+  const teacher = inputs.targets ? null : (inputs.teacher ?? null);
+  if (!teacher && !inputs.targets) throw new Error("distill needs a teacher or a target cache");
   // The student carries a head only when a loss reads its logits (the final method does not).
   const student =
     typeof inputs.student === "function"
       ? inputs.student()
       : (inputs.student ??
         createModel(c.student, {
-          numClasses: needLogits ? teacher.numClasses : 0,
+          numClasses: needLogits ? (teacher?.numClasses ?? 0) : 0,
           preReluFeature: true,
         }));
   const align = buildAlignment(c, inputs, student, lossWeight);
@@ -123,8 +135,17 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
     channelsLast: c.channelsLast,
   });
   // Before the optimiser is built; `to` keeps the tensor objects, so either order works.
-  teacher.to(c.device);
+  teacher?.to(c.device);
   distiller.to(c.device);
+  const cache = inputs.targets;
+  cache?.check({
+    ...inputs.targetsExpect,
+    seed: c.seed,
+    transform: inputs.trainTransform,
+    images: imageListHash(inputs.train),
+    k: student.featureDim,
+    epochs: c.epochs,
+  });
   distiller.train();
 
   const runDir = c.out;
@@ -161,7 +182,8 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
   });
   // `stop` ends the pass early (Ctrl-C during the initial pass, before train() listens).
   const evaluate = async (stop?: StopSignal): Promise<Record<string, number>> => {
-    if (!inputs.val) return {};
+    // The validation loss needs the teacher's targets of the validation images.
+    if (!inputs.val || cache) return {};
     distiller.eval();
     const valLoader = new DataLoader(inputs.val, {
       batchSize: Math.min(c.batchSize, 256),
@@ -195,7 +217,7 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
   removeStaleTemps(studentPath);
   // The starting point of the validation curve, once per run (not again on resume).
   let initialValLoss: number | null = null;
-  if (inputs.val && c.valEvery > 0 && !existsSync(join(runDir, CHECKPOINT_FILE))) {
+  if (inputs.val && !cache && c.valEvery > 0 && !existsSync(join(runDir, CHECKPOINT_FILE))) {
     const stop = new StopSignal("stopping the initial validation pass (nothing trained yet)");
     try {
       const { val_loss } = await evaluate(stop);
@@ -228,10 +250,11 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
       stepsPerEpoch: loader.batchesPerEpoch,
       batches: (e, start) => loader.epoch(e, undefined, start),
       batchSize: (b) => b.shape[0],
-      trainStep: (b) =>
+      trainStep: (b, ctx) =>
         tidy(() => {
           const { images, labels } = toTensors(b, c.device);
-          return distiller.step(images, labels, optimizer, c.microBatch);
+          const t = cache?.targets(ctx.epoch, b.indices, student.featureDim, c.device);
+          return distiller.step(images, labels, optimizer, c.microBatch, t);
         }),
       optimizer,
       scheduler,
@@ -254,6 +277,7 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
     });
   } finally {
     await loader.close();
+    cache?.close();
   }
   return { ...result, runDir, studentPath, student, lossWeight, lr, initialValLoss };
 }

@@ -13,6 +13,8 @@ export const DistillConfigSchema = z
     data: z.string().optional(),
     /** Folder written by `kdep svd` (V.npy, mean.npy, singular_values.npy, svd.json). */
     svd: z.string().optional(),
+    /** Folder written by `kdep targets`: cached teacher targets; the teacher is not run. */
+    targets: z.string().optional(),
     align: z.enum(["svd", "linear", "none", "logits"]).default("svd"),
     pts: z.boolean().default(true),
     ptsTemperature: z.number().positive().default(0.1),
