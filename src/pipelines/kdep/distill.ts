@@ -118,6 +118,10 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
   // The Distiller freezes the teacher and checks that logit terms have heads to read.
   const teacher = inputs.targets ? null : (inputs.teacher ?? null);
   if (!teacher && !inputs.targets) throw new Error("distill needs a teacher or a target cache");
+  if (inputs.targets && (c.align !== "svd" || needLogits))
+    throw new Error(
+      `Cached teacher targets serve the SVD feature loss only (align "${c.align}"${needLogits ? " with logit/CE terms" : ""} needs the teacher)`,
+    );
   // The student carries a head only when a loss reads its logits (the final method does not).
   const student =
     typeof inputs.student === "function"

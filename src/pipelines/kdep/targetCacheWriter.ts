@@ -111,6 +111,9 @@ function openManifest(o: TargetsInputs, chunkImages: number, seed: number): Targ
 /** The chunks recorded as written, with the .part file cut back to exactly them. */
 function resumeEpoch(dir: string, e: number, chunkImages: number, rowBytes: number) {
   const prog = progressFile(dir, e);
+  // Temp files of a writer killed inside atomicWriteFile.
+  removeStaleTemps(prog);
+  removeStaleTemps(sumsFile(dir, e));
   const sums: EpochSums = existsSync(prog)
     ? (JSON.parse(readFileSync(prog, "utf8")) as EpochSums)
     : { chunkImages, crc32: [] };
@@ -161,6 +164,7 @@ export async function runTargets(o: TargetsInputs): Promise<TargetsResult> {
     for (let e = 0; e < o.epochs && !stop.requested; e++) {
       if (existsSync(epochFile(o.out, e)) && existsSync(sumsFile(o.out, e))) {
         rmSync(progressFile(o.out, e), { force: true });
+        removeStaleTemps(progressFile(o.out, e));
         continue;
       }
       const { fd, sums } = resumeEpoch(o.out, e, chunkImages, rowBytes);
