@@ -44,10 +44,12 @@ if mode == "step":
         loss.backward(); opt.step()
     step()
     ts = []
+    t0 = time.perf_counter()
     for _ in range(iters):
         a = time.perf_counter(); step(); ts.append(time.perf_counter() - a)
     ts.sort()
-    print(json.dumps({"ips": batch / ts[len(ts) // 2]}))
+    print(json.dumps({"ips": batch / ts[len(ts) // 2], "seconds": time.perf_counter() - t0,
+                      "peak_mib": peak_mib()}))
 else:
     n, size, batch = int(sys.argv[3]), int(sys.argv[4]), 64
     a = time.perf_counter()

@@ -139,6 +139,10 @@ export function registerKdep(program: Command): void {
     .option("--checkpoint-every <n>", "also checkpoint every n steps within an epoch (200)", int)
     .option("--device <dev>", "cpu or cuda:N")
     .option("--channels-last", "NHWC activations")
+    .option(
+      "--amp <dtype>",
+      "mixed precision: bf16 (CUDA; CPUs with avx512_bf16/amx_bf16) or fp16 (CUDA)",
+    )
     .option("--resume", "continue the run in --out from its last checkpoint")
     .addHelpText(
       "after",

@@ -13,7 +13,7 @@ import { saveStateDict } from "../../io/tensors.js";
 import type { Backbone } from "../../models/backbone.js";
 import { createModel } from "../../models/registry.js";
 import { LRScheduler, SGD } from "../../optim/index.js";
-import { manualSeed, type Tensor, tidy } from "../../tensor/index.js";
+import { manualSeed, resolveAmp, type Tensor, tidy } from "../../tensor/index.js";
 import { toTensors } from "../common/batches.js";
 import type { CheckpointValue } from "../common/checkpoint.js";
 import { pollSignals, StopSignal } from "../common/interrupt.js";
@@ -80,6 +80,7 @@ const MAY_CHANGE_ON_RESUME = new Set([
   "svd",
   "device",
   "channelsLast",
+  "amp",
   "microBatch",
   "valEvery",
   "checkpointEvery",
@@ -137,6 +138,7 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
     ceWeight: c.ceWeight,
     kdTemperature: c.kdTemperature,
     channelsLast: c.channelsLast,
+    amp: resolveAmp(c.amp, c.device),
   });
   // Before the optimiser is built; `to` keeps the tensor objects, so either order works.
   teacher?.to(c.device);

@@ -44,6 +44,8 @@ export const DistillConfigSchema = z
     checkpointEvery: z.number().int().min(0).default(200),
     device: z.string().default("cpu"),
     channelsLast: z.boolean().default(false),
+    /** Mixed precision: bf16 (CUDA, or CPUs with native bf16) or fp16 (CUDA, loss-scaled). */
+    amp: z.enum(["bf16", "fp16"]).optional(),
   })
   .strict();
 

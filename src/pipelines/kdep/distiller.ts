@@ -5,8 +5,15 @@
 // feature loss only.
 import type { Backbone } from "../../models/backbone.js";
 import { F, Module } from "../../nn/index.js";
-import type { SGD } from "../../optim/index.js";
-import { noGrad, type Tensor, tidy } from "../../tensor/index.js";
+import { GradScaler, type SGD } from "../../optim/index.js";
+import {
+  type AmpDevice,
+  type AmpDtype,
+  noGrad,
+  type Tensor,
+  tidy,
+  withAutocast,
+} from "../../tensor/index.js";
 import { type Alignment, logitKd, type StudentOut, type TeacherOut } from "./alignment.js";
 
 export interface DistillerOptions {
@@ -14,10 +21,13 @@ export interface DistillerOptions {
   ceWeight?: number;
   kdTemperature?: number;
   channelsLast?: boolean;
+  /** Mixed precision: forward passes under autocast; float16 adds loss scaling. */
+  amp?: { device: AmpDevice; dtype: AmpDtype };
 }
 
 export class Distiller extends Module {
   readonly needLogits: boolean;
+  readonly scaler: GradScaler | null;
   constructor(
     readonly teacher: Backbone | null,
     readonly student: Backbone,
@@ -25,6 +35,7 @@ export class Distiller extends Module {
     readonly opts: DistillerOptions = {},
   ) {
     super();
+    this.scaler = opts.amp?.dtype === "float16" ? new GradScaler() : null;
     this.registerModule("student", student);
     this.registerModule("align", align);
     this.needLogits =
@@ -101,16 +112,24 @@ export class Distiller extends Module {
       optimizer.zeroGrad();
       xs.forEach((x, i) => {
         tidy(() => {
-          const terms = this.losses(x, ys[i], ts[i]);
-          const total = Object.values(terms).reduce((a, t) => a.add(t));
-          total.div(xs.length).backward();
+          const terms = this.#autocast(() => this.losses(x, ys[i], ts[i]));
+          const total = Object.values(terms)
+            .reduce((a, t) => a.add(t))
+            .div(xs.length);
+          (this.scaler ? this.scaler.scaleLoss(total) : total).backward();
           for (const [k, t] of Object.entries(terms))
             sums[k] = (sums[k] ?? 0) + t.item() / xs.length;
         });
       });
-      optimizer.step();
+      if (this.scaler) this.scaler.step(optimizer);
+      else optimizer.step();
       return sums;
     });
+  }
+
+  #autocast<T>(fn: () => T): T {
+    const amp = this.opts.amp;
+    return amp ? withAutocast(amp.device, amp.dtype, fn) : fn();
   }
 
   /** Mean named losses of a batch without grad (validation). */
