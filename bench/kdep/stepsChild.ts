@@ -2,6 +2,7 @@
 // memory: "teacher" runs the teacher each step; "cached" reads the targets from a target
 // cache on disk (random image indices, as a shuffled epoch reads them).
 //   node dist/bench/kdep/stepsChild.js teacher|cached BATCH SIZE STEPS [CACHE_DIR]
+// KDEP_BENCH_AMP=bf16 runs the forward passes under bf16 autocast (native-bf16 CPUs).
 import { createModel } from "../../src/models/registry.js";
 import { SGD } from "../../src/optim/index.js";
 import { SvdAlignment } from "../../src/pipelines/kdep/alignment.js";
@@ -19,12 +20,14 @@ const [mode, batch, size, steps] = [
 const cache = mode === "cached" ? new TargetCache(process.argv[6]) : null;
 const student = createModel("resnet18", { numClasses: 0 });
 const pts = { temperature: 0.1, power: 3 };
+const amp = T.resolveAmp(process.env.KDEP_BENCH_AMP === "bf16" ? "bf16" : undefined, "cpu");
 const d = cache
-  ? new Distiller(null, student, new SvdAlignment(null, 512, 3, pts))
+  ? new Distiller(null, student, new SvdAlignment(null, 512, 3, pts), { amp })
   : new Distiller(
       createModel("resnet50", { numClasses: 0 }),
       student,
       new SvdAlignment({ V: T.randn([2048, 2048]), mean: T.zeros([2048]) }, 512, 3, pts),
+      { amp },
     );
 d.train();
 const opt = new SGD(d.parameters(), { lr: 0.3, momentum: 0.9, weightDecay: 5e-4 });
