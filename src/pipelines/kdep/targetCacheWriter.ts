@@ -19,7 +19,7 @@ import {
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import type { Dataset } from "../../data/datasets/dataset.js";
-import { DataLoader } from "../../data/loader.js";
+import { type Batch, DataLoader } from "../../data/loader.js";
 import type { TransformStep } from "../../data/transforms/pipeline.js";
 import { atomicWriteFile, removeStaleTemps } from "../../io/atomicWrite.js";
 import { toRaw } from "../../io/tensors.js";
@@ -156,77 +156,90 @@ export async function runTargets(o: TargetsInputs): Promise<TargetsResult> {
     numWorkers: o.workers ?? 2,
     labelDtype: "int64",
   });
-  const progress = new Progress("targets", o.progress ?? "auto");
-  const stop = new StopSignal("finishing this chunk… (again: quit now; the cache stays resumable)");
-  const total = loader.batchesPerEpoch;
-  let chunks = 0;
+  const ctx: EpochWriter = {
+    o,
+    loader,
+    project: (batch) =>
+      tidy(() =>
+        noGrad(() => {
+          const { images } = toTensors(batch, device);
+          const f = teacher.forwardHead(teacher.forwardFeatures(images), { preLogits: true });
+          return toRaw(f.float().sub(mean).matmul(Vk).to("float16")).data;
+        }),
+      ),
+    chunkImages,
+    rowBytes,
+    progress: new Progress("targets", o.progress ?? "auto"),
+    stop: new StopSignal("finishing this chunk… (again: quit now; the cache stays resumable)"),
+    chunks: 0,
+  };
   try {
-    for (let e = 0; e < o.epochs && !stop.requested; e++) {
-      if (existsSync(epochFile(o.out, e)) && existsSync(sumsFile(o.out, e))) {
-        rmSync(progressFile(o.out, e), { force: true });
-        removeStaleTemps(progressFile(o.out, e));
-        continue;
-      }
-      const { fd, sums } = resumeEpoch(o.out, e, chunkImages, rowBytes);
-      try {
-        let c = sums.crc32.length;
-        const tEpoch = Date.now();
-        const startC = c;
-        progress.start({
-          epoch: e + 1,
-          epochs: o.epochs,
-          step: c,
-          steps: total,
-          imgPerSec: 0,
-          loss: 0,
-        });
-        for await (const batch of loader.epoch(e, undefined, c)) {
-          const bytes = tidy(() =>
-            noGrad(() => {
-              const { images } = toTensors(batch, device);
-              const f = teacher.forwardHead(teacher.forwardFeatures(images), { preLogits: true });
-              return toRaw(f.float().sub(mean).matmul(Vk).to("float16")).data;
-            }),
-          );
-          writeAll(fd, bytes, c * chunkImages * rowBytes);
-          fsyncSync(fd);
-          sums.crc32.push(crc32(bytes));
-          atomicWriteFile(progressFile(o.out, e), Buffer.from(JSON.stringify(sums)), {
-            syncDir: false,
-          });
-          c++;
-          chunks++;
-          const ips = ((c - startC) * chunkImages) / Math.max(1e-3, (Date.now() - tEpoch) / 1000);
-          progress.update({
-            epoch: e + 1,
-            epochs: o.epochs,
-            step: c,
-            steps: total,
-            imgPerSec: ips,
-            loss: 0,
-          });
-          if (o.stopAfterChunks !== undefined && chunks >= o.stopAfterChunks)
-            stop.request("stopAfterChunks");
-          await pollSignals();
-          if (stop.requested) break;
-        }
-        if (c === total) {
-          atomicWriteFile(sumsFile(o.out, e), Buffer.from(`${JSON.stringify(sums)}\n`));
-          renameSync(partFile(o.out, e), epochFile(o.out, e));
-          rmSync(progressFile(o.out, e), { force: true });
-        }
-      } finally {
-        closeSync(fd);
-      }
-    }
+    for (let e = 0; e < o.epochs && !ctx.stop.requested; e++) await writeEpoch(ctx, e);
   } finally {
-    progress.stop();
-    stop.dispose();
+    ctx.progress.stop();
+    ctx.stop.dispose();
     await loader.close();
     Vk.dispose();
     mean.dispose();
   }
-  return { manifest, stopped: stop.requested, chunks, seconds: (Date.now() - t0) / 1000 };
+  const seconds = (Date.now() - t0) / 1000;
+  return { manifest, stopped: ctx.stop.requested, chunks: ctx.chunks, seconds };
+}
+
+interface EpochWriter {
+  o: TargetsInputs;
+  loader: DataLoader;
+  /** A batch's float16 target bytes. */
+  project: (batch: Batch) => Uint8Array;
+  chunkImages: number;
+  rowBytes: number;
+  progress: Progress;
+  stop: StopSignal;
+  /** Chunks written by this call, all epochs. */
+  chunks: number;
+}
+
+/** Writes (or finishes) epoch e; a stop request ends it after the current chunk. */
+async function writeEpoch(w: EpochWriter, e: number): Promise<void> {
+  const { o, chunkImages, rowBytes } = w;
+  if (existsSync(epochFile(o.out, e)) && existsSync(sumsFile(o.out, e))) {
+    rmSync(progressFile(o.out, e), { force: true });
+    removeStaleTemps(progressFile(o.out, e));
+    return;
+  }
+  const total = w.loader.batchesPerEpoch;
+  const { fd, sums } = resumeEpoch(o.out, e, chunkImages, rowBytes);
+  try {
+    let c = sums.crc32.length;
+    const [t0, c0] = [Date.now(), c];
+    const state = (imgPerSec: number) =>
+      ({ epoch: e + 1, epochs: o.epochs, step: c, steps: total, imgPerSec, loss: 0 }) as const;
+    w.progress.start(state(0));
+    for await (const batch of w.loader.epoch(e, undefined, c)) {
+      const bytes = w.project(batch);
+      // Data, fsync, then the record: a kill leaves at most an unrecorded tail, cut on resume.
+      writeAll(fd, bytes, c * chunkImages * rowBytes);
+      fsyncSync(fd);
+      sums.crc32.push(crc32(bytes));
+      atomicWriteFile(progressFile(o.out, e), Buffer.from(JSON.stringify(sums)), {
+        syncDir: false,
+      });
+      c++;
+      w.chunks++;
+      w.progress.update(state(((c - c0) * chunkImages) / Math.max(1e-3, (Date.now() - t0) / 1000)));
+      if (o.stopAfterChunks !== undefined && w.chunks >= o.stopAfterChunks)
+        w.stop.request("stopAfterChunks");
+      await pollSignals();
+      if (w.stop.requested) break;
+    }
+    if (c === total) {
+      atomicWriteFile(sumsFile(o.out, e), Buffer.from(`${JSON.stringify(sums)}\n`));
+      renameSync(partFile(o.out, e), epochFile(o.out, e));
+      rmSync(progressFile(o.out, e), { force: true });
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function writeAll(fd: number, bytes: Uint8Array, position: number): void {
