@@ -12,7 +12,16 @@ describe("kdep targets CLI", () => {
   it("builds a cache, distils from it, and refuses mismatched settings", async () => {
     const dir = mkdtempSync(join(tmpdir(), "kdep-targets-cli-"));
     const data = await fmnistFolder(join(dir, "data"), 2, 0);
-    const common = ["--data", data, "--teacher", "resnet18", "--image-size", "32", "--workers", "0"];
+    const common = [
+      "--data",
+      data,
+      "--teacher",
+      "resnet18",
+      "--image-size",
+      "32",
+      "--workers",
+      "0",
+    ];
     const svd = await runCli(["svd", ...common, "--batch-size", "10", "--out", join(dir, "svd")]);
     assert.equal(svd.code, 0, svd.stderr);
     const cache = join(dir, "cache");
