@@ -14,7 +14,12 @@ export const TargetsSchema = z
       .describe("ImageFolder root (its train/ is used when present)")
       .meta({ arg: "dir" }),
     svd: z.string().describe("folder written by `kdep svd` for this teacher").meta({ arg: "dir" }),
-    epochs: z.number().int().positive().describe("epochs to cache (as many as distill trains)"),
+    epochs: z
+      .number()
+      .int()
+      .positive()
+      .default(90)
+      .describe("epochs to cache (as many as distill trains)"),
     out: z.string().describe("cache folder").meta({ arg: "dir" }),
     teacher: z.string().default("resnet50").describe("teacher architecture").meta({ arg: "arch" }),
     teacherWeights: z
