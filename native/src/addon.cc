@@ -7,6 +7,10 @@
 #include "ops.h"
 #include "tensor_fns.h"
 
+namespace kdep {
+Napi::Value LoadLibrary(const Napi::CallbackInfo& info);  // library.cc
+}  // namespace kdep
+
 namespace {
 
 std::string LowerFirst(std::string s) {
@@ -20,6 +24,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   kdep::ExportHotPaths(env, exports);
   kdep::ExportCpuCache(env, exports);
   kdep::ExportAutocast(env, exports);
+  exports.Set("loadLibrary", Napi::Function::New(env, kdep::LoadLibrary));
 #define KDEP_EXPORT(name)                                                    \
   {                                                                          \
     std::string key = LowerFirst(#name);                                     \

@@ -9,6 +9,7 @@ import { subsetCommand } from "./commands/subset.js";
 import { svdCommand } from "./commands/svd.js";
 import { targetsCommand } from "./commands/targets.js";
 import { transferClsCommand } from "./commands/transferCls.js";
+import { transferDetCommand, transferDetTaskCommand } from "./commands/transferDet.js";
 import { transferSuiteCommand } from "./commands/transferSuite.js";
 import { type CommandSpec, registerCommand, type Settings } from "./options.js";
 
@@ -32,6 +33,8 @@ export const COMMANDS: ReadonlyArray<[path: string, spec: CommandSpec<Settings>]
   ["svd", svdCommand],
   ["targets", targetsCommand],
   ["transfer cls", transferClsCommand],
+  ["transfer det", transferDetCommand],
+  ["transfer det-task", transferDetTaskCommand],
   ["transfer suite", transferSuiteCommand],
 ] as unknown as ReadonlyArray<[string, CommandSpec<Settings>]>;
 

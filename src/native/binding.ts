@@ -80,6 +80,8 @@ export interface Binding {
   releaseCpuCache(): void;
   /** Sets autocast for "cpu" or "cuda"; returns the previous [enabled, dtype code]. */
   setAutocast(device: string, enabled: boolean, dtypeCode: number): [boolean, number];
+  /** dlopen(RTLD_GLOBAL) of an operator library: its ops join the dispatcher. */
+  loadLibrary(path: string): boolean;
 }
 
 export interface CpuCacheStats {
