@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { convertCommand } from "./commands/convert.js";
 import { demoCommand } from "./commands/demo.js";
 import { distillCommand } from "./commands/distill.js";
+import { exportCommand } from "./commands/export.js";
 import { infoCommand } from "./commands/info.js";
 import { subsetCommand } from "./commands/subset.js";
 import { svdCommand } from "./commands/svd.js";
@@ -28,6 +29,7 @@ export const COMMANDS: ReadonlyArray<[path: string, spec: CommandSpec<Settings>]
   ["convert", convertCommand],
   ["demo", demoCommand],
   ["distill", distillCommand],
+  ["export", exportCommand],
   ["info", infoCommand],
   ["subset", subsetCommand],
   ["svd", svdCommand],

@@ -1,11 +1,11 @@
 // `kdep targets`: the teacher-target cache that `kdep distill --targets` trains from.
 import { z } from "zod";
+import { loadTeacher, trainFolder } from "../../api/teacher.js";
 import { kdepTrainTransform } from "../../data/transforms/pipeline.js";
 import { loadSvd } from "../../pipelines/kdep/svdPass.js";
 import { svdHash } from "../../pipelines/kdep/targetCacheFormat.js";
 import { runTargets } from "../../pipelines/kdep/targetCacheWriter.js";
 import { defineCommand } from "../options.js";
-import { loadTeacher, trainFolder } from "../teacher.js";
 
 export const TargetsSchema = z
   .object({

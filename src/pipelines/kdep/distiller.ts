@@ -73,7 +73,7 @@ export class Distiller extends Module {
   }
 
   /**
-   * The same tensor goes to teacher and student (kdep-method.md §5); `targets`, cached
+   * The same tensor goes to teacher and student (docs/method.md#loss-and-optimisation); `targets`, cached
    * projections of the teacher's feature for these images, replace the teacher.
    */
   losses(images: Tensor, labels: Tensor, targets?: Tensor): Record<string, Tensor> {
