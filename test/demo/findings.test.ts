@@ -13,7 +13,7 @@ import {
 } from "../../src/pipelines/demo/pairedTest.js";
 import type { MethodResult } from "../../src/pipelines/demo/result.js";
 import { seedRuns } from "../../src/pipelines/demo/transferStage.js";
-import { pythonHas, runPythonJson } from "../helpers/python.js";
+import { runPythonJson } from "../helpers/python.js";
 
 const close = (a: number, b: number, tol: number, what = "") =>
   assert.ok(Math.abs(a - b) <= tol, `${what}: expected ${b}, got ${a}`);
@@ -48,7 +48,7 @@ test("paired t-test: hand arithmetic", () => {
   assert.throws(() => pairedTTest([1, 2], [1]), /2 values against 1/);
 });
 
-test("paired t-test and t quantiles against scipy", { skip: !pythonHas("scipy") }, () => {
+test("paired t-test and t quantiles against scipy", () => {
   const cases: [number[], number[]][] = [
     [
       [80, 82, 81, 83, 84],
