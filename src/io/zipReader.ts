@@ -61,7 +61,9 @@ export class ZipArchive {
     const start = this.#dataStart(e, where);
     const end = start + e.compressedSize;
     if (end > this.#bytes.length) {
-      throw new Error(`${where} is truncated (the file ends ${end - this.#bytes.length} bytes early)`);
+      throw new Error(
+        `${where} is truncated (the file ends ${end - this.#bytes.length} bytes early)`,
+      );
     }
     const raw = this.#bytes.subarray(start, end);
     let data: Uint8Array;
@@ -73,7 +75,9 @@ export class ZipArchive {
     } else if (e.method === 8) {
       data = inflateBounded(raw, e.size, where);
     } else {
-      throw new Error(`${where} uses compression method ${e.method}; only stored and deflate are read`);
+      throw new Error(
+        `${where} uses compression method ${e.method}; only stored and deflate are read`,
+      );
     }
     if (crc32(data) !== e.crc) throw new Error(`${where} fails its CRC check`);
     return data;

@@ -106,7 +106,8 @@ function numpyDType(args: unknown[], env: UnpickleEnv): NumpyDType {
   const descr = args[0];
   const t = typeof descr === "string" ? parseNumpyDescr(descr) : null;
   if (!t) {
-    const what = typeof descr === "string" ? JSON.stringify(quoteName(descr)) : `of type ${pyTypeName(descr)}`;
+    const what =
+      typeof descr === "string" ? JSON.stringify(quoteName(descr)) : `of type ${pyTypeName(descr)}`;
     fail(env, `unsupported numpy dtype ${what}`);
   }
   return new NumpyDType(t.dtype);

@@ -206,7 +206,8 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions = {}): Unpickl
         const v = Number(
           s === "nan" ? Number.NaN : s === "inf" ? Infinity : s === "-inf" ? -Infinity : s,
         );
-        if (Number.isNaN(v) && s !== "nan") err(`bad float literal ${JSON.stringify(quoteName(s))}`);
+        if (Number.isNaN(v) && s !== "nan")
+          err(`bad float literal ${JSON.stringify(quoteName(s))}`);
         stack.push(v);
         break;
       }

@@ -82,10 +82,13 @@ export function pathTo(root: unknown, target: unknown): string | null {
     if (typeof v !== "object" || v === null || seen.has(v)) continue;
     seen.add(v);
     const key = (k: unknown) => (typeof k === "string" ? k.slice(0, 80) : `[${String(k)}]`);
-    const join = (k: unknown) => (path && typeof k === "string" ? `${path}.${key(k)}` : `${path}${key(k)}`);
+    const join = (k: unknown) =>
+      path && typeof k === "string" ? `${path}.${key(k)}` : `${path}${key(k)}`;
     if (v instanceof Map) for (const [k, x] of v) todo.push([x, join(k)]);
-    else if (Array.isArray(v)) v.forEach((x, i) => todo.push([x, `${path}[${i}]`]));
-    else if (v instanceof PyTuple) v.items.forEach((x, i) => todo.push([x, `${path}[${i}]`]));
+    else {
+      const items = Array.isArray(v) ? v : v instanceof PyTuple ? v.items : [];
+      for (let i = 0; i < items.length; i++) todo.push([items[i], `${path}[${i}]`]);
+    }
   }
   return null;
 }
