@@ -15,14 +15,17 @@ export function registerDemo(program: Command): void {
     .option("--quick", "the same path on less data and fewer epochs (about 2 minutes)")
     .option("--out <dir>", "report folder", "kdep-demo")
     .option("--seeds <n>", "transfer runs per method", (v) => Number.parseInt(v, 10))
-    .option("--fmnist <dir>", "Fashion-MNIST idx files", "/usr/share/datasets/fashion-mnist")
+    .option(
+      "--fmnist <dir>",
+      "Fashion-MNIST idx files (default: $KDEP_FMNIST, else /usr/share/datasets/fashion-mnist)",
+    )
     .option("--progress <mode>", "auto | bar | lines | quiet", "auto")
     .action(
       async (opts: {
         quick?: boolean;
         out: string;
         seeds?: number;
-        fmnist: string;
+        fmnist?: string;
         progress: "auto" | "bar" | "lines" | "quiet";
       }) => {
         const out = resolve(opts.out);
