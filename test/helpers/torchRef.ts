@@ -68,7 +68,7 @@ export class TorchRef {
       for (const w of this.#pending.splice(0)) w.reject(this.#dead);
     };
     this.#proc.on("error", (e) => die(`could not run: ${e.message}`));
-    this.#proc.on("exit", (code, signal) => die(`exited (${signal ?? `code ${code}`})`));
+    this.#proc.on("close", (code, signal) => die(`exited (${signal ?? `code ${code}`})`));
     this.#proc.stdin.on("error", () => {}); // EPIPE after exit; reported through "exit"
     this.#lines = createInterface({ input: this.#proc.stdout });
     this.#lines.on("line", (l) => this.#pending.shift()?.resolve(l));
