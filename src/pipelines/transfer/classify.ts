@@ -182,9 +182,19 @@ export async function runClassification(inputs: ClassifyInputs): Promise<Classif
         if (r.top1 > best.top1) best = { top1: r.top1, epoch };
         return { top1: r.top1, top5: r.top5, mean_per_class: r.meanPerClass, best_top1: best.top1 };
       },
-      state: () => ({ model: model.stateDict() }) as Record<string, CheckpointValue>,
+      // The best top-1 so far travels with the weights: a resumed run's best_top1 column
+      // must be the one an uninterrupted run logs.
+      state: () =>
+        ({
+          model: model.stateDict(),
+          best_top1: best.top1,
+          best_epoch: best.epoch,
+        }) as Record<string, CheckpointValue>,
       restore: (s) => {
         model.loadStateDict(s.model as Map<string, Tensor>);
+        if (typeof s.best_top1 === "number" && typeof s.best_epoch === "number") {
+          best = { top1: s.best_top1, epoch: s.best_epoch };
+        }
       },
       progress: inputs.progress,
     });
