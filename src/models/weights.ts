@@ -8,6 +8,9 @@ import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import { loadStateDictFile } from "../io/tensors.js";
 import type { Module } from "../nn/module.js";
+import type { Backbone } from "./backbone.js";
+import { createModel, type ModelOptions } from "./registry.js";
+import { widthOptionsFromWeights } from "./widthFromWeights.js";
 
 /** torchvision's IMAGENET1K_V1 weights (the ones KDEP's SP-R50 teacher is). */
 export const TORCHVISION_WEIGHTS: Record<string, string> = {
@@ -141,4 +144,30 @@ export function loadWeightsInto(
     report.push(`missing keys left at their initial values: ${r.missingKeys.join(", ")}`);
   if (r.unexpectedKeys.length) report.push(`ignored keys: ${r.unexpectedKeys.join(", ")}`);
   return report;
+}
+
+/**
+ * Builds `arch` at the width its weights were trained at (read from their shapes, unless
+ * `opts` states it) and loads them; returns the model and the unwrap/load report.
+ */
+export function createModelWithWeights(
+  arch: string,
+  opts: ModelOptions,
+  path: string,
+  loadOpts: { strict?: boolean } = {},
+): { model: Backbone; report: string[] } {
+  const { stateDict, report } = loadStateDictFile(path);
+  try {
+    const stated = opts.width !== undefined || opts.widthMult !== undefined;
+    const width = stated ? {} : widthOptionsFromWeights(arch, stateDict, path);
+    const model = createModel(arch, { ...opts, ...width });
+    if (width.widthMult !== undefined) report.push(`width multiplier ${width.widthMult}`);
+    const r = model.loadStateDict(stateDict, { strict: loadOpts.strict ?? true });
+    if (r.missingKeys.length)
+      report.push(`missing keys left at their initial values: ${r.missingKeys.join(", ")}`);
+    if (r.unexpectedKeys.length) report.push(`ignored keys: ${r.unexpectedKeys.join(", ")}`);
+    return { model, report };
+  } finally {
+    for (const t of stateDict.values()) t.dispose();
+  }
 }

@@ -50,12 +50,13 @@ export function registerConvert(program: Command): void {
     .option("--arch <name>", "architecture the input must hold (default: inferred from keys)")
     .option("--drop-head", "leave out the classifier (always for semseg and detectron2)")
     .option("--epoch <n>", "epoch recorded in a robustness checkpoint", "0")
+    .option("--width-mult <x>", "MobileNetV2 width multiplier (default: read from the shapes)")
     .addHelpText("after", `\nFormats:\n${formatsHelp()}`)
     .action(
       (
         input: string,
         output: string,
-        opts: { to: string; arch?: string; dropHead?: boolean; epoch: string },
+        opts: { to: string; arch?: string; dropHead?: boolean; epoch: string; widthMult?: string },
       ) => {
         try {
           parseFormat(opts.to);
@@ -65,6 +66,9 @@ export function registerConvert(program: Command): void {
         const epoch = Number(opts.epoch);
         if (!Number.isSafeInteger(epoch) || epoch < 0)
           program.error(`--epoch expects a non-negative integer, got "${opts.epoch}"`);
+        const widthMult = opts.widthMult === undefined ? undefined : Number(opts.widthMult);
+        if (widthMult !== undefined && !(widthMult > 0))
+          program.error(`--width-mult expects a positive number, got "${opts.widthMult}"`);
         const r = convertCheckpoint({
           input,
           output,
@@ -72,6 +76,7 @@ export function registerConvert(program: Command): void {
           arch: opts.arch,
           dropHead: opts.dropHead,
           epoch,
+          widthMult,
         });
         for (const line of describeConversion(r, input, output)) console.log(line);
       },

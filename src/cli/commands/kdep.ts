@@ -11,7 +11,7 @@ import {
   type TransformStep,
 } from "../../data/transforms/pipeline.js";
 import { createModel } from "../../models/registry.js";
-import { loadWeightsInto, resolveWeights } from "../../models/weights.js";
+import { createModelWithWeights, resolveWeights } from "../../models/weights.js";
 import { CHECKPOINT_FILE } from "../../pipelines/common/trainLoop.js";
 import { runDistill } from "../../pipelines/kdep/distill.js";
 import { DistillConfigSchema } from "../../pipelines/kdep/distillConfig.js";
@@ -31,17 +31,16 @@ export function valTransform(size: number): TransformStep[] {
 
 export async function loadTeacher(arch: string, weights: string | undefined, seed: number) {
   manualSeed(seed);
-  const model = createModel(arch, { preReluFeature: true });
   if (!weights) {
     process.stderr.write(
       `warning: no --teacher-weights; using a randomly initialised ${arch} (seed ${seed})\n`,
     );
-    return { model, id: `${arch}@random-seed${seed}` };
+    return { model: createModel(arch, { preReluFeature: true }), id: `${arch}@random-seed${seed}` };
   }
   const w = await resolveWeights(weights);
-  for (const line of loadWeightsInto(model, w.path, { strict: false }))
-    process.stderr.write(`teacher: ${line}\n`);
-  return { model, id: `${arch}@${w.hash}` };
+  const loaded = createModelWithWeights(arch, { preReluFeature: true }, w.path, { strict: false });
+  for (const line of loaded.report) process.stderr.write(`teacher: ${line}\n`);
+  return { model: loaded.model, id: `${arch}@${w.hash}` };
 }
 
 async function trainFolder(data: string) {

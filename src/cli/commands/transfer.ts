@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Command } from "commander";
 import { createModel } from "../../models/registry.js";
-import { loadWeightsInto, resolveWeights } from "../../models/weights.js";
+import { createModelWithWeights, resolveWeights } from "../../models/weights.js";
 import { writeSuiteTable } from "../../pipelines/report/suiteTable.js";
 import type { SuiteRow } from "../../pipelines/report/types.js";
 import { runClassification } from "../../pipelines/transfer/classify.js";
@@ -45,15 +45,14 @@ async function transferRuns(c: TransferConfig, data: TransferData, weights: stri
   for (let run = 0; run < c.runs; run++) {
     // Built inside the run, after its seed: a random init is then the run's own.
     const createBackbone = () => {
-      const backbone = createModel(c.backbone, {
-        numClasses: 0,
-        ...(c.width ? { width: c.width } : {}),
+      const opts = { numClasses: 0, ...(c.width ? { width: c.width } : {}) };
+      if (!weights) return createModel(c.backbone, opts);
+      // Built at the width the weights were trained at (ResNet width, MobileNetV2 multiplier).
+      const { model, report } = createModelWithWeights(c.backbone, opts, weights, {
+        strict: false,
       });
-      if (weights) {
-        const report = loadWeightsInto(backbone, weights, { strict: false });
-        if (run === 0) for (const line of report) process.stderr.write(`weights: ${line}\n`);
-      }
-      return backbone;
+      if (run === 0) for (const line of report) process.stderr.write(`weights: ${line}\n`);
+      return model;
     };
     results.push(
       await runClassification({
