@@ -8,7 +8,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
-import { loadStateDictFile } from "../../src/io/tensors.js";
+import { loadStateDictFile, saveStateDict } from "../../src/io/tensors.js";
+import { createModel } from "../../src/models/registry.js";
 import { loadCheckpointFile } from "../../src/pipelines/common/checkpoint.js";
 import { type CliOptions, runCli } from "../helpers/cli.js";
 import type { FaultTrigger } from "../helpers/faultHook.js";
@@ -74,6 +75,7 @@ describe("kdep distill and Ctrl-C", () => {
   const args = (out: string) => [
     "distill",
     ...["--data", root, "--svd", join(root, "svd"), "--teacher", "resnet18"],
+    ...["--teacher-weights", "random"],
     ...["--image-size", "32", "--batch-size", "4", "--epochs", String(EPOCHS)],
     ...["--lr", "0.05", "--lr-step", "1", "--val-every", "1", "--workers", "1"],
     ...["--seed", "1", "--out", out],
@@ -85,7 +87,8 @@ describe("kdep distill and Ctrl-C", () => {
     const svd = await runCli(
       [
         "svd",
-        ...["--data", root, "--teacher", "resnet18", "--image-size", "32"],
+        ...["--data", root, "--teacher", "resnet18", "--teacher-weights", "random"],
+        ...["--image-size", "32"],
         ...["--batch-size", "30", "--workers", "1", "--seed", "1", "--out", join(root, "svd")],
       ],
       ONE_THREAD,
@@ -143,5 +146,25 @@ describe("kdep distill and Ctrl-C", () => {
     const resumed = await runCli([...args(out), "--resume"], ONE_THREAD);
     assert.equal(resumed.code, 0, resumed.stderr);
     assertSameStudent(out, full);
+  });
+
+  it("refuses to overwrite a run without --resume, and an SVD computed for another teacher", async () => {
+    const again = await runCli(args(full), ONE_THREAD);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /already holds a checkpoint: pass --resume to continue it/);
+    // A real weights file: its teacher is not the random one the SVD was computed for.
+    const weights = join(root, "other-teacher.pth");
+    const m = createModel("resnet18");
+    saveStateDict(weights, m.stateDict());
+    m.dispose();
+    const out = join(root, "other");
+    const withOther = args(out).map((a) => (a === "random" ? weights : a));
+    const r = await runCli(withOther, ONE_THREAD);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /The SVD in .*svd was computed for teacher "resnet18@random-seed1", but this run's teacher is "resnet18@[0-9a-f]{16}"\. Run `kdep svd` with this teacher\./,
+    );
+    assert.ok(!existsSync(join(out, "checkpoint.pth")), "nothing trained");
   });
 });

@@ -10,7 +10,7 @@ import {
   kdepTrainTransform,
   type TransformStep,
 } from "../../data/transforms/pipeline.js";
-import { createModel } from "../../models/registry.js";
+import { createModel, isModelName, unknownModelMessage } from "../../models/registry.js";
 import { createModelWithWeights, resolveWeights } from "../../models/weights.js";
 import { CHECKPOINT_FILE } from "../../pipelines/common/trainLoop.js";
 import { runDistill } from "../../pipelines/kdep/distill.js";
@@ -29,12 +29,26 @@ export function valTransform(size: number): TransformStep[] {
   ];
 }
 
-export async function loadTeacher(arch: string, weights: string | undefined, seed: number) {
-  manualSeed(seed);
+/** Refuses a missing --teacher-weights and an unknown architecture before any input is
+ *  read: a forgotten flag must not cost days of distilling from noise. */
+export function checkTeacherFlags(
+  arch: string,
+  weights: string | undefined,
+): asserts weights is string {
+  if (!isModelName(arch)) throw new Error(`--teacher: ${unknownModelMessage(arch)}`);
   if (!weights) {
-    process.stderr.write(
-      `warning: no --teacher-weights; using a randomly initialised ${arch} (seed ${seed})\n`,
+    throw new Error(
+      "--teacher-weights is required: pass a file, an http(s) URL or torchvision:<arch>, " +
+        "or `--teacher-weights random` to use a randomly initialised teacher on purpose",
     );
+  }
+}
+
+export async function loadTeacher(arch: string, weights: string | undefined, seed: number) {
+  checkTeacherFlags(arch, weights);
+  manualSeed(seed);
+  if (weights === "random") {
+    process.stderr.write(`note: the teacher is a randomly initialised ${arch} (seed ${seed})\n`);
     return { model: createModel(arch, { preReluFeature: true }), id: `${arch}@random-seed${seed}` };
   }
   const w = await resolveWeights(weights);
@@ -68,7 +82,7 @@ export function registerKdep(program: Command): void {
       "output folder for V.npy, mean.npy, singular_values.npy, svd.json",
     )
     .option("--teacher <arch>", "teacher architecture", "resnet50")
-    .option("--teacher-weights <spec>", "file, URL or torchvision:<arch>")
+    .option("--teacher-weights <spec>", "file, URL, torchvision:<arch>, or random (required)")
     .option("--image-size <n>", "input size", int, 224)
     .option("--batch-size <n>", "images per forward pass", int, 256)
     .option("--workers <n>", "loader threads", int, 2)
@@ -107,7 +121,7 @@ export function registerKdep(program: Command): void {
     .option("--data <dir>", "ImageFolder root with train/ (and val/)")
     .option("--svd <dir>", "folder written by `kdep svd` for this teacher")
     .option("--teacher <arch>", "teacher architecture (resnet50)")
-    .option("--teacher-weights <spec>", "file, URL or torchvision:<arch>")
+    .option("--teacher-weights <spec>", "file, URL, torchvision:<arch>, or random (required)")
     .option("--student <arch>", "student architecture (resnet18)")
     .option("--align <method>", "svd | linear | none | logits")
     .option("--no-pts", "turn power temperature scaling off")
@@ -148,6 +162,7 @@ with the same command and --resume.`,
       const { resume, ...rest } = o;
       const flags = { ...rest, pts: o.pts === false ? false : undefined };
       const c = resolveConfig(DistillConfigSchema, flags, o.config);
+      checkTeacherFlags(c.teacher, c.teacherWeights);
       const hasCheckpoint = existsSync(join(c.out, CHECKPOINT_FILE));
       if (hasCheckpoint && !resume) {
         throw new Error(

@@ -1,14 +1,26 @@
 // `kdep distill` configuration: the paper's recipe (kdep-method.md §5) as defaults, stated
 // once here. Configs are plain data, validated; unknown keys are refused.
 import { z } from "zod";
+import { isModelName, unknownModelMessage } from "../../models/registry.js";
+
+/** An architecture from the model registry, checked with the other settings (before any
+ *  file is read), so a typo is reported as such rather than as a missing input. */
+const arch = (fallback: string) =>
+  z
+    .string()
+    .refine((n: string): boolean => isModelName(n), {
+      error: (i) => unknownModelMessage(String(i.input)),
+    })
+    .default(fallback);
 
 export const DistillConfigSchema = z
   .object({
     /** Teacher architecture from the model registry. */
-    teacher: z.string().default("resnet50"),
-    /** Teacher weights: a local file, an http(s) URL, or torchvision:<arch>. */
+    teacher: arch("resnet50"),
+    /** Teacher weights: a local file, an http(s) URL, torchvision:<arch>, or "random" (a
+     * randomly initialised teacher, for tests; required explicitly). */
     teacherWeights: z.string().optional(),
-    student: z.string().default("resnet18"),
+    student: arch("resnet18"),
     /** ImageFolder root holding train/ (and val/), e.g. the 10% subset from `kdep subset`. */
     data: z.string().optional(),
     /** Folder written by `kdep svd` (V.npy, mean.npy, singular_values.npy, svd.json). */
