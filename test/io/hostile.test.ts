@@ -14,6 +14,7 @@ import { createDeflateRaw, deflateRawSync } from "node:zlib";
 import { PickleWriter } from "../../src/io/pickle/writer.js";
 import { pthBytes, readPth } from "../../src/io/pth.js";
 import type { RawTensor } from "../../src/io/rawTensor.js";
+import { readSafetensors } from "../../src/io/safetensors.js";
 import { writeZip } from "../../src/io/zip.js";
 import { crc32 } from "../../src/io/zipReader.js";
 import { runPythonJson } from "../helpers/python.js";
@@ -226,6 +227,54 @@ function peakKiB(file: string): { kib: number; error: string | null } {
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout.trim());
 }
+
+describe("hostile safetensors", () => {
+  const file = (header: unknown, data: Uint8Array) => {
+    const json = Buffer.from(JSON.stringify(header));
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(json.length));
+    return Buffer.concat([len, json, data]);
+  };
+
+  test("keys that name the same bytes are refused (the format forbids overlaps)", () => {
+    const header: Record<string, unknown> = {};
+    for (let i = 0; i < 1000; i++)
+      header[`t${i}`] = { dtype: "U8", shape: [MiB], data_offsets: [0, MiB] };
+    assert.throws(
+      () => readSafetensors(file(header, new Uint8Array(MiB)), "overlap.safetensors"),
+      /^Error: overlap\.safetensors: tensors t\d+ and t\d+ overlap in the data section$/,
+    );
+  });
+
+  test("a deeply nested shape and a giant dtype name give short errors naming the file", () => {
+    const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+    const raw = Buffer.from(`{"w": {"dtype": "F32", "shape": ${deep}, "data_offsets": [0, 0]}}`);
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(raw.length));
+    assert.throws(
+      () => readSafetensors(Buffer.concat([len, raw]), "deep.safetensors"),
+      (e: Error) => {
+        assert.match(e.message, /^deep\.safetensors: /);
+        assert.ok(e.message.length < 300, e.message.slice(0, 300));
+        return true;
+      },
+    );
+    const big = file(
+      { w: { dtype: "x".repeat(MiB), shape: [0], data_offsets: [0, 0] } },
+      new Uint8Array(0),
+    );
+    assert.throws(
+      () => readSafetensors(big, "dtype.safetensors"),
+      (e: Error) => {
+        assert.match(
+          e.message,
+          /^dtype\.safetensors: tensor w: unsupported dtype "x+… \(1048578 characters\)$/,
+        );
+        return true;
+      },
+    );
+  });
+});
 
 describe("ZIP64", () => {
   test("a ZIP64 archive (64-bit sizes, offsets and end record) reads like the plain one", () => {
