@@ -55,7 +55,7 @@ export function readPth(input: string | Uint8Array, sourceName?: string): PyValu
 
 /** Runs a reader so that any error it lets through (a RangeError from deep nesting, say)
  *  still names the file. */
-function named<T>(source: string, f: () => T): T {
+export function named<T>(source: string, f: () => T): T {
   try {
     return f();
   } catch (e) {
