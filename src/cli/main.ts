@@ -1,31 +1,6 @@
 #!/usr/bin/env node
-// kdep command line: one sub-command per pipeline stage. Each command lives in
-// ./commands/<name>.ts and registers itself here.
-import { Command } from "commander";
-import { registerConvert } from "./commands/convert.js";
-import { registerDemo } from "./commands/demo.js";
-import { registerInfo } from "./commands/info.js";
-import { registerKdep } from "./commands/kdep.js";
-import { registerSubset } from "./commands/subset.js";
-import { registerTransfer } from "./commands/transfer.js";
+// kdep command line: one file per command under ./commands/, each a schema and a handler
+// (see ./options.ts), put together in ./program.ts.
+import { runCommandLine } from "./program.js";
 
-const program = new Command();
-program
-  .name("kdep")
-  .description("Knowledge Distillation as Efficient Pre-training (KDEP) on libtorch")
-  .showHelpAfterError()
-  .configureOutput({ outputError: (s, write) => write(`error: ${s.replace(/^error: /, "")}`) });
-
-registerConvert(program);
-registerDemo(program);
-registerInfo(program);
-registerKdep(program);
-registerSubset(program);
-registerTransfer(program);
-
-program.parseAsync(process.argv).catch((e: unknown) => {
-  const msg = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`kdep: ${msg}\n`);
-  if (process.env.KDEP_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-  process.exitCode = 1;
-});
+process.exitCode = await runCommandLine(process.argv.slice(2));

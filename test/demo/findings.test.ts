@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { findings } from "../../src/pipelines/demo/findings.js";
-import type { MethodResult } from "../../src/pipelines/report/types.js";
+import type { MethodResult } from "../../src/pipelines/demo/result.js";
 
 const method = (
   id: string,

@@ -1,0 +1,44 @@
+// What `kdep transfer cls` and `kdep transfer suite` share: `runs` fine-tunings of one
+// backbone on one dataset, each with fresh weights and its own seed.
+import { createModel } from "../models/registry.js";
+import { createModelWithWeights, resolveWeights } from "../models/weights.js";
+import { runClassification } from "../pipelines/transfer/classify.js";
+import type { TransferConfig } from "../pipelines/transfer/classifyConfig.js";
+import { type TransferData, transferTransforms } from "../pipelines/transfer/datasets.js";
+
+/** "none" (or no weights at all) means a random init drawn from the run's seed. */
+export async function weightsPath(spec: string | undefined): Promise<string | null> {
+  if (!spec || spec === "none") return null;
+  return (await resolveWeights(spec)).path;
+}
+
+export async function transferRuns(c: TransferConfig, data: TransferData, weights: string | null) {
+  const t = transferTransforms(c, data.mean, data.std);
+  const results = [];
+  for (let run = 0; run < c.runs; run++) {
+    // Built inside the run, after its seed: a random init is then the run's own.
+    const createBackbone = () => {
+      const opts = { numClasses: 0, ...(c.width ? { width: c.width } : {}) };
+      if (!weights) return createModel(c.backbone, opts);
+      // Built at the width the weights were trained at (ResNet width, MobileNetV2 multiplier).
+      const { model, report } = createModelWithWeights(c.backbone, opts, weights, {
+        strict: false,
+      });
+      if (run === 0) for (const line of report) process.stderr.write(`weights: ${line}\n`);
+      return model;
+    };
+    results.push(
+      await runClassification({
+        config: c,
+        createBackbone,
+        numClasses: data.numClasses,
+        train: data.train,
+        test: data.test,
+        trainTransform: t.train,
+        testTransform: t.test,
+        run,
+      }),
+    );
+  }
+  return results;
+}
