@@ -13,6 +13,7 @@ import { createModelWithWeights } from "../../src/models/weights.js";
 import { inferWidthMult } from "../../src/models/widthFromWeights.js";
 import { convertCheckpoint } from "../../src/pipelines/convert/index.js";
 import * as T from "../../src/tensor/index.js";
+import { runCli } from "../helpers/cli.js";
 import { requirePython, runPython, runPythonJson } from "../helpers/python.js";
 import { assertClose, TorchRef } from "../helpers/torchRef.js";
 
@@ -81,6 +82,25 @@ test("--width-mult states the multiplier; a wrong one names the key and both sha
       }),
     /features\.0\.0\.weight has shape \[24, 3, 3, 3\], a mobilenet_v2 expects \[32, 3, 3, 3\]/,
   );
+});
+
+test("kdep convert --width-mult on the command line", async () => {
+  const out = join(dir, "cli.pth");
+  const wrong = await runCli(["convert", tv075, out, "--to", "torchvision", "--width-mult", "1"]);
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /features\.0\.0\.weight has shape \[24, 3, 3, 3\]/);
+  const right = await runCli([
+    "convert",
+    tv075,
+    out,
+    "--to",
+    "torchvision",
+    "--width-mult",
+    "0.75",
+  ]);
+  assert.equal(right.code, 0, right.stderr);
+  const inferred = await runCli(["convert", tv075, out, "--to", "torchvision"]);
+  assert.equal(inferred.code, 0, inferred.stderr);
 });
 
 test("--weights: the model is built at the checkpoint's width and computes what torchvision does", async () => {
