@@ -202,6 +202,7 @@ describe("hostile checkpoints", () => {
     for (const name of ["bomb.pth", "unused.pth", "repeat.pth", "repeat-huge.pth"]) {
       const r = hwm(files[name]);
       assert.equal(r.error !== null, name !== "unused.pth", `${name}: ${r.error}`);
+      console.log(`${name}: VmHWM ${r.kib} KiB, a genuine file ${base.kib} KiB`);
       // The reader's own allowance for views is 16 MiB; 40 MiB over a genuine load means
       // something was inflated or materialised that the file's tensors do not need.
       assert.ok(r.kib - base.kib < 40 * 1024, `${name}: VmHWM ${r.kib} KiB vs ${base.kib} KiB`);
