@@ -5,6 +5,10 @@
 #include "ops.h"
 #include "tensor_fns.h"
 
+namespace kdep {
+Napi::Value LoadLibrary(const Napi::CallbackInfo& info);  // library.cc
+}  // namespace kdep
+
 namespace {
 
 std::string LowerFirst(std::string s) {
@@ -16,6 +20,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   at::init_num_threads();
   exports.Set("lookupOp", Napi::Function::New(env, kdep::LookupOp));
   kdep::ExportHotPaths(env, exports);
+  exports.Set("loadLibrary", Napi::Function::New(env, kdep::LoadLibrary));
 #define KDEP_EXPORT(name)                                                    \
   {                                                                          \
     std::string key = LowerFirst(#name);                                     \

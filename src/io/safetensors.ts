@@ -21,6 +21,7 @@ const TO_NAME: Record<DType, string> = {
 };
 const FROM_NAME = new Map(Object.entries(TO_NAME).map(([d, n]) => [n, d as DType]));
 
+/** The tensors and metadata of a safetensors file. */
 export interface SafetensorsFile {
   tensors: Map<string, RawTensor>;
   metadata: Record<string, string>;
@@ -42,6 +43,7 @@ function brief(v: unknown): string {
   }
 }
 
+/** Reads a safetensors file from a path or bytes. */
 export function readSafetensors(input: string | Uint8Array, sourceName?: string): SafetensorsFile {
   const source = sourceName ?? (typeof input === "string" ? input : "<bytes>");
   const bytes = typeof input === "string" ? readFileSync(input) : input;
@@ -136,6 +138,7 @@ export function safetensorsBytes(
   return Buffer.concat([len, json, ...entries.map(([, t]) => t.data)]);
 }
 
+/** Writes tensors (and optional string metadata) as a safetensors file, atomically. */
 export function writeSafetensors(
   path: string,
   tensors: Map<string, RawTensor> | Record<string, RawTensor>,

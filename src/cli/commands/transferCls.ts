@@ -1,9 +1,8 @@
 // `kdep transfer cls`: fine-tune (or linear-probe) a pre-trained backbone on a
 // classification dataset; `--runs N` repeats it with seeds seed, seed+1, ….
+import { runClassification } from "../../api/transfer.js";
 import { TransferConfigSchema } from "../../pipelines/transfer/classifyConfig.js";
-import { transferData } from "../../pipelines/transfer/datasets.js";
 import { defineCommand, UsageError } from "../options.js";
-import { transferRuns, weightsPath } from "../transferRuns.js";
 
 export const transferClsCommand = defineCommand({
   name: "cls",
@@ -12,8 +11,7 @@ export const transferClsCommand = defineCommand({
   config: true,
   run: async (c) => {
     if (!c.data) throw new UsageError("transfer cls needs --data");
-    const data = await transferData(c.dataset, c.data);
-    const results = await transferRuns(c, data, await weightsPath(c.weights));
+    const results = await runClassification(c);
     results.forEach((r, run) => {
       console.log(
         `run ${run}: best top-1 ${r.bestTop1.toFixed(2)} (epoch ${r.bestEpoch}), final top-1 ${r.finalTop1.toFixed(2)}, top-5 ${r.finalTop5.toFixed(2)}, per-class ${r.finalMeanPerClass.toFixed(2)}`,
