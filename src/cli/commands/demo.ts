@@ -33,8 +33,10 @@ export const DemoSchema = z
       .meta({ arg: "list" }),
     fmnist: z
       .string()
-      .default("/usr/share/datasets/fashion-mnist")
-      .describe("Fashion-MNIST idx files")
+      .optional()
+      .describe(
+        "Fashion-MNIST idx files; unset: $KDEP_FMNIST, else /usr/share/datasets/fashion-mnist",
+      )
       .meta({ arg: "dir" }),
     progress: z
       .enum(["auto", "bar", "lines", "quiet"])

@@ -181,14 +181,21 @@ export async function runClassification(inputs: ClassifyInputs): Promise<Classif
             best_top1: best.top1,
           };
         },
+        // The best top-1 so far travels with the weights: a resumed run's best_top1 column
+        // must be the one an uninterrupted run logs.
         state: () =>
           ({
             model: model.stateDict(),
             ...(norm ? { probeNorm: norm.stateDict() } : {}),
+            best_top1: best.top1,
+            best_epoch: best.epoch,
           }) as Record<string, CheckpointValue>,
         restore: (s: Record<string, CheckpointValue>) => {
           model.loadStateDict(s.model as Map<string, Tensor>);
           if (norm) norm.loadStateDict(s.probeNorm as Map<string, Tensor>);
+          if (typeof s.best_top1 === "number" && typeof s.best_epoch === "number") {
+            best = { top1: s.best_top1, epoch: s.best_epoch };
+          }
         },
       };
     },
