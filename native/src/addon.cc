@@ -5,6 +5,10 @@
 #include "ops.h"
 #include "tensor_fns.h"
 
+namespace kdep {
+void ExportDist(Napi::Env env, Napi::Object exports);  // dist.cc
+}
+
 namespace {
 
 std::string LowerFirst(std::string s) {
@@ -16,6 +20,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   at::init_num_threads();
   exports.Set("lookupOp", Napi::Function::New(env, kdep::LookupOp));
   kdep::ExportHotPaths(env, exports);
+  kdep::ExportDist(env, exports);
 #define KDEP_EXPORT(name)                                                    \
   {                                                                          \
     std::string key = LowerFirst(#name);                                     \

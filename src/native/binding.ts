@@ -75,6 +75,35 @@ export interface Binding {
   cudaDeviceCount(): number;
   version(): { libtorch?: string; parallel: string };
   tuneAllocator(mmapThreshold: number, trimThreshold: number, mmapMax?: number): boolean;
+  // c10d (native/src/dist.cc): one process group per process; timeouts in milliseconds.
+  distInit(o: DistInitOptions): void;
+  distDestroy(): void;
+  distAllReduce(tensors: NativeHandle[], op: "sum" | "max" | "min", timeoutMs?: number): void;
+  /** A new tensor: the sum over ranks; its gradient is the sum of all ranks' gradients. */
+  distAllReduceDiff(h: NativeHandle): NativeHandle;
+  distBroadcast(tensors: NativeHandle[], root: number, timeoutMs?: number): void;
+  distAllGather(h: NativeHandle, timeoutMs?: number): NativeHandle[];
+  distBarrier(timeoutMs?: number): void;
+  distStoreSet(key: string, value: string): void;
+  distStoreCheck(keys: string[]): boolean;
+}
+
+export interface DistInitOptions {
+  rank: number;
+  worldSize: number;
+  /** The TCPStore's host and port (MASTER_ADDR, MASTER_PORT). */
+  host: string;
+  port: number;
+  /** Rank 0 hosts the store, unless a launcher's agent store is used (then all are clients). */
+  isServer: boolean;
+  /** A launcher's store namespace (torchrun: /worker/attempt_<n>). */
+  prefix?: string;
+  /** Network interface for Gloo (GLOO_SOCKET_IFNAME); else `hostname`, else this host's name. */
+  iface?: string;
+  hostname?: string;
+  /** Store connection and every collective's default timeout. */
+  timeoutMs: number;
+  backend?: "gloo" | "nccl";
 }
 
 function load(): Binding {

@@ -18,6 +18,7 @@ import { DistillConfigSchema } from "../../pipelines/kdep/distillConfig.js";
 import { loadSvd, runSvd } from "../../pipelines/kdep/svdPass.js";
 import { manualSeed } from "../../tensor/index.js";
 import { int, num, resolveConfig } from "../config.js";
+import { addDistOptions, joinDistributed, splitDistFlags } from "../distOptions.js";
 
 /** ImageNet evaluation transform scaled to the image size (Resize 256 → CenterCrop 224). */
 export function valTransform(size: number): TransformStep[] {
@@ -99,8 +100,7 @@ export function registerKdep(program: Command): void {
       );
     });
 
-  program
-    .command("distill")
+  addDistOptions(program.command("distill"))
     .description(
       "distil the teacher's SVD-aligned, PTS-scaled feature into a student (kdep-method.md §5)",
     )
@@ -132,6 +132,7 @@ export function registerKdep(program: Command): void {
     .option("--device <dev>", "cpu or cuda:N")
     .option("--channels-last", "NHWC activations")
     .option("--resume", "continue the run in --out from its last checkpoint")
+    .option("--sync-bn", "data-parallel runs: batch statistics over all ranks (SyncBatchNorm)")
     .addHelpText(
       "after",
       `
@@ -146,9 +147,10 @@ to <out>/config.json. Ctrl-C finishes the step, writes a checkpoint and exits 0;
 with the same command and --resume.`,
     )
     .action(async (o) => {
-      const { resume, ...rest } = o;
+      const [dist, { resume, ...rest }] = splitDistFlags(o);
       const flags = { ...rest, pts: o.pts === false ? false : undefined };
       const c = resolveConfig(DistillConfigSchema, flags, o.config);
+      const group = joinDistributed(dist);
       const hasCheckpoint = existsSync(join(c.out, CHECKPOINT_FILE));
       if (hasCheckpoint && !resume) {
         throw new Error(
@@ -168,7 +170,9 @@ with the same command and --resume.`,
         val,
         valTransform: valTransform(c.imageSize),
         svd,
+        distributed: group,
       });
+      if (group && !group.isLead) return;
       console.log(
         r.stopped
           ? `Stopped in epoch ${r.epochsDone + 1} after step ${r.stepInEpoch}; continue with the same command and --resume (checkpoint in ${r.runDir})`

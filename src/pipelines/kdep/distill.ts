@@ -6,6 +6,8 @@ import { join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
 import { DataLoader } from "../../data/loader.js";
 import type { TransformStep } from "../../data/transforms/pipeline.js";
+import type { DistGroup } from "../../distributed/group.js";
+import { convertSyncBatchNorm } from "../../distributed/syncBatchNorm.js";
 import { removeStaleTemps } from "../../io/atomicWrite.js";
 import { saveStateDict } from "../../io/tensors.js";
 import type { Backbone } from "../../models/backbone.js";
@@ -47,6 +49,8 @@ export interface DistillInputs {
   progress?: "auto" | "bar" | "lines" | "quiet";
   /** Test hook: stop (with a checkpoint) after this many steps. */
   stopAfterSteps?: number;
+  /** Data-parallel group (src/distributed): config.batchSize stays the global batch. */
+  distributed?: DistGroup;
 }
 
 export interface DistillResult extends TrainResult {
@@ -126,6 +130,9 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
   teacher.to(c.device);
   distiller.to(c.device);
   distiller.train();
+  const dist = inputs.distributed;
+  const lead = !dist || dist.isLead;
+  if (dist && c.syncBn) convertSyncBatchNorm(student, dist);
 
   const runDir = c.out;
   const resolved = { ...c, lr, lossWeight };
@@ -137,11 +144,24 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
       recordPath,
       MAY_CHANGE_ON_RESUME,
     );
-  mkdirSync(runDir, { recursive: true });
-  writeFileSync(recordPath, `${JSON.stringify(resolved, null, 2)}\n`);
+  if (dist) {
+    // The same settings everywhere (where data lives and how fast it loads may differ), and
+    // every rank has read the old record before rank 0 replaces it.
+    const { workers, device, ...shared } = resolved;
+    dist.checkSame("distill settings", JSON.stringify(shared));
+    dist.barrier();
+  }
+  if (lead) {
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(recordPath, `${JSON.stringify(resolved, null, 2)}\n`);
+  }
 
+  const world = dist?.worldSize ?? 1;
+  if (c.batchSize % world !== 0)
+    throw new Error(`--batch-size ${c.batchSize} is not a multiple of the ${world} ranks`);
   const loader = new DataLoader(inputs.train, {
-    batchSize: c.batchSize,
+    batchSize: c.batchSize / world,
+    distributed: dist ? { rank: dist.rank, worldSize: world } : undefined,
     transform: inputs.trainTransform,
     shuffle: true,
     seed: c.seed,
@@ -192,7 +212,7 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
   };
 
   const studentPath = join(runDir, STUDENT_FILE);
-  removeStaleTemps(studentPath);
+  if (lead) removeStaleTemps(studentPath);
   // The starting point of the validation curve, once per run (not again on resume).
   let initialValLoss: number | null = null;
   if (inputs.val && c.valEvery > 0 && !existsSync(join(runDir, CHECKPOINT_FILE))) {
@@ -217,7 +237,10 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
         initialValLoss,
       };
     }
-    new RunLog(runDir, { tensorboard: false }).log("distill/initial", { val_loss: initialValLoss });
+    if (lead)
+      new RunLog(runDir, { tensorboard: false }).log("distill/initial", {
+        val_loss: initialValLoss,
+      });
   }
   let result: TrainResult;
   try {
@@ -251,6 +274,7 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
       checkpointEvery: c.checkpointEvery,
       progress: inputs.progress,
       stopAfterSteps: inputs.stopAfterSteps,
+      distributed: dist,
     });
   } finally {
     await loader.close();

@@ -42,6 +42,8 @@ export const DistillConfigSchema = z
     checkpointEvery: z.number().int().min(0).default(200),
     device: z.string().default("cpu"),
     channelsLast: z.boolean().default(false),
+    /** Data-parallel runs: batch statistics over all ranks' samples (SyncBatchNorm). */
+    syncBn: z.boolean().default(false),
   })
   .strict();
 
