@@ -164,3 +164,19 @@ export class DistGroup {
     );
   }
 }
+
+/** A rank's share of a global batch, and the sampler's shard: DataLoader options. */
+export function shardOptions(
+  group: DistGroup | undefined,
+  batchSize: number,
+): { batchSize: number; distributed?: { rank: number; worldSize: number } } {
+  if (!group) return { batchSize };
+  if (batchSize % group.worldSize !== 0)
+    throw new Error(
+      `--batch-size ${batchSize} (the global batch) is not a multiple of the ${group.worldSize} ranks`,
+    );
+  return {
+    batchSize: batchSize / group.worldSize,
+    distributed: { rank: group.rank, worldSize: group.worldSize },
+  };
+}

@@ -4,6 +4,7 @@
 import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Command } from "commander";
+import type { DistGroup } from "../../distributed/group.js";
 import { createModel } from "../../models/registry.js";
 import { loadWeightsInto, resolveWeights } from "../../models/weights.js";
 import { writeSuiteTable } from "../../pipelines/report/suiteTable.js";
@@ -20,6 +21,7 @@ import {
   transferTransforms,
 } from "../../pipelines/transfer/datasets.js";
 import { int, num, resolveConfig } from "../config.js";
+import { addDistOptions, joinDistributed, splitDistFlags } from "../distOptions.js";
 
 /** Where each suite dataset lives under --data-root (the names the archives unpack to). */
 const SUITE: Array<{ dataset: "cifar100" | "dtd" | "caltech256" | "cub200"; dirs: string[] }> = [
@@ -39,7 +41,12 @@ async function weightsPath(spec: string | undefined): Promise<string | null> {
 }
 
 /** `runs` fine-tunings of a backbone (fresh weights each run) on one dataset. */
-async function transferRuns(c: TransferConfig, data: TransferData, weights: string | null) {
+async function transferRuns(
+  c: TransferConfig,
+  data: TransferData,
+  weights: string | null,
+  distributed?: DistGroup,
+) {
   const t = transferTransforms(c, data.mean, data.std);
   const results = [];
   for (let run = 0; run < c.runs; run++) {
@@ -65,6 +72,7 @@ async function transferRuns(c: TransferConfig, data: TransferData, weights: stri
         trainTransform: t.train,
         testTransform: t.test,
         run,
+        distributed,
       }),
     );
   }
@@ -75,8 +83,7 @@ export function registerTransfer(program: Command): void {
   const transfer = program
     .command("transfer")
     .description("transfer a pre-trained backbone to downstream tasks");
-  transfer
-    .command("cls")
+  addDistOptions(transfer.command("cls"))
     .description("classification transfer (kdep-method.md §7)")
     .option("--config <file>", "JSON or YAML config; flags override it")
     .option("--dataset <name>", DATASETS.join(" | "))
@@ -102,11 +109,14 @@ export function registerTransfer(program: Command): void {
     .option("--out <dir>", "(runs/transfer)")
     .option("--device <dev>", "cpu or cuda:N")
     .action(async (o) => {
-      const c = resolveConfig(TransferConfigSchema, o, o.config);
+      const [dist, rest] = splitDistFlags(o);
+      const c = resolveConfig(TransferConfigSchema, rest, o.config);
       if (!c.data) throw new Error("transfer cls needs --data");
+      const group = joinDistributed(dist);
       const data = await transferData(c.dataset, c.data);
       const weights = await weightsPath(c.weights);
-      const results = await transferRuns(c, data, weights);
+      const results = await transferRuns(c, data, weights, group);
+      if (group && !group.isLead) return;
       results.forEach((r, run) => {
         console.log(
           `run ${run}: best top-1 ${r.bestTop1.toFixed(2)} (epoch ${r.bestEpoch}), final top-1 ${r.finalTop1.toFixed(2)}, top-5 ${r.finalTop5.toFixed(2)}, per-class ${r.finalMeanPerClass.toFixed(2)}`,

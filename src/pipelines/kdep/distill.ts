@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
 import { DataLoader } from "../../data/loader.js";
 import type { TransformStep } from "../../data/transforms/pipeline.js";
-import type { DistGroup } from "../../distributed/group.js";
+import { type DistGroup, shardOptions } from "../../distributed/group.js";
 import { convertSyncBatchNorm } from "../../distributed/syncBatchNorm.js";
 import { removeStaleTemps } from "../../io/atomicWrite.js";
 import { saveStateDict } from "../../io/tensors.js";
@@ -156,12 +156,8 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
     writeFileSync(recordPath, `${JSON.stringify(resolved, null, 2)}\n`);
   }
 
-  const world = dist?.worldSize ?? 1;
-  if (c.batchSize % world !== 0)
-    throw new Error(`--batch-size ${c.batchSize} is not a multiple of the ${world} ranks`);
   const loader = new DataLoader(inputs.train, {
-    batchSize: c.batchSize / world,
-    distributed: dist ? { rank: dist.rank, worldSize: world } : undefined,
+    ...shardOptions(dist, c.batchSize),
     transform: inputs.trainTransform,
     shuffle: true,
     seed: c.seed,

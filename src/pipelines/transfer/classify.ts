@@ -6,6 +6,7 @@ import { join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
 import { DataLoader } from "../../data/loader.js";
 import type { TransformStep } from "../../data/transforms/pipeline.js";
+import { type DistGroup, shardOptions } from "../../distributed/group.js";
 import type { Backbone } from "../../models/backbone.js";
 import { F } from "../../nn/index.js";
 import { LRScheduler, SGD } from "../../optim/index.js";
@@ -33,6 +34,8 @@ export interface ClassifyInputs {
   /** Which run of `runs` this is: seeds and the run folder follow it. */
   run?: number;
   progress?: "auto" | "bar" | "lines" | "quiet";
+  /** Data-parallel group (src/distributed): config.batchSize stays the global batch. */
+  distributed?: DistGroup;
 }
 
 export interface ClassifyResult {
@@ -120,11 +123,20 @@ export async function runClassification(inputs: ClassifyInputs): Promise<Classif
       record,
       MAY_CHANGE_ON_RESUME,
     );
-  mkdirSync(runDir, { recursive: true });
-  writeFileSync(record, `${JSON.stringify(settings, null, 2)}\n`);
+  const dist = inputs.distributed;
+  const lead = !dist || dist.isLead;
+  if (dist) {
+    const { workers, device, ...shared } = settings;
+    dist.checkSame("transfer settings", JSON.stringify(shared));
+    dist.barrier(); // every rank has read the old record before rank 0 replaces it
+  }
+  if (lead) {
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(record, `${JSON.stringify(settings, null, 2)}\n`);
+  }
 
   const loader = new DataLoader(inputs.train, {
-    batchSize: c.batchSize,
+    ...shardOptions(dist, c.batchSize),
     transform: inputs.trainTransform,
     shuffle: true,
     seed,
@@ -187,6 +199,7 @@ export async function runClassification(inputs: ClassifyInputs): Promise<Classif
         model.loadStateDict(s.model as Map<string, Tensor>);
       },
       progress: inputs.progress,
+      distributed: dist,
     });
     // After a resume the best so far comes from the history.
     for (const h of result.history) {
@@ -205,7 +218,7 @@ export async function runClassification(inputs: ClassifyInputs): Promise<Classif
       runDir,
       history: result.history,
     };
-    writeFileSync(join(runDir, "result.json"), `${JSON.stringify(out, null, 2)}\n`);
+    if (lead) writeFileSync(join(runDir, "result.json"), `${JSON.stringify(out, null, 2)}\n`);
     return { ...out, model };
   } finally {
     await loader.close();
