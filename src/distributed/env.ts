@@ -70,8 +70,15 @@ export function readDistEnv(env: NodeJS.ProcessEnv, o: DistOptions = {}): DistEn
     storePrefix: agent ? `/worker/attempt_${env.TORCHELASTIC_RESTART_COUNT ?? "0"}` : undefined,
     iface: o.iface ?? (env.GLOO_SOCKET_IFNAME || undefined),
     timeoutMs: Math.round((timeout ?? DEFAULT_DIST_TIMEOUT_S) * 1000),
-    backend: o.backend ?? "gloo",
+    backend: o.backend ?? backendVar(env),
   };
+}
+
+function backendVar(env: NodeJS.ProcessEnv): "gloo" | "nccl" {
+  const b = env.KDEP_DIST_BACKEND ?? "gloo";
+  if (b !== "gloo" && b !== "nccl")
+    throw new Error(`KDEP_DIST_BACKEND=${JSON.stringify(b)}: expected gloo or nccl`);
+  return b;
 }
 
 /** Whether an address names this machine's loopback (then Gloo binds there too). */

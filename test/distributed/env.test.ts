@@ -54,6 +54,10 @@ describe("readDistEnv", () => {
     );
     assert.throws(() => readDistEnv({ ...job, MASTER_PORT: "70000" }), /MASTER_PORT="70000"/);
     assert.throws(() => readDistEnv(job, { timeout: -1 }), /positive number of seconds/);
+    assert.throws(
+      () => readDistEnv({ ...job, KDEP_DIST_BACKEND: "mpi" }),
+      /KDEP_DIST_BACKEND="mpi": expected gloo or nccl/,
+    );
   });
 });
 
