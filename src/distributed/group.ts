@@ -121,6 +121,17 @@ export class DistGroup {
       );
   }
 
+  /**
+   * For errors raised outside these methods (a collective inside backward, e.g. SyncBN's):
+   * a collective's failure gets the dead-rank diagnosis, anything else passes unchanged.
+   */
+  explain(e: unknown): unknown {
+    if (this.#failed) return this.#failed;
+    if (!/\b(allreduce|broadcast|allgather|barrier) failed: /.test(message(e))) return e;
+    this.#failed = this.#explain("allreduce (backward)", e);
+    return this.#failed;
+  }
+
   destroy(): void {
     native.distDestroy();
   }

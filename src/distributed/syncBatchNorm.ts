@@ -62,3 +62,11 @@ export function convertSyncBatchNorm(model: Module, group: DistGroup): number {
   }
   return n;
 }
+
+/**
+ * Whether a task uses SyncBatchNorm: as asked, else on for data-parallel runs of tasks
+ * whose per-rank batches are small (segmentation, detection; their reference recipes use it).
+ */
+export function useSyncBn(asked: boolean | undefined, group: DistGroup | undefined): boolean {
+  return group !== undefined && group.worldSize > 1 && (asked ?? true);
+}

@@ -133,7 +133,7 @@ export async function train<B>(spec: TrainSpec<B>): Promise<TrainResult> {
       const sums: Record<string, number> = {};
       let count = 0;
       for await (const batch of spec.batches(epoch, loop.step)) {
-        const losses = spec.trainStep(batch, {
+        const losses = stepOnce(spec, batch, {
           epoch,
           step: loop.step,
           globalStep: loop.globalStep,
@@ -248,4 +248,13 @@ function attachDistributed(dist: DistGroup, optimizer: SGD): void {
   dist.broadcast(params);
   const reducer = new GradReducer(dist, params);
   optimizer.beforeStep = () => reducer.reduce();
+}
+
+/** One training step; under data parallelism a peer's failure is named (see DistGroup). */
+function stepOnce<B>(spec: TrainSpec<B>, batch: B, ctx: StepContext): Record<string, number> {
+  try {
+    return spec.trainStep(batch, ctx);
+  } catch (e) {
+    throw spec.distributed ? spec.distributed.explain(e) : e;
+  }
 }
