@@ -111,5 +111,5 @@ console.log(
   `\nGradient all-reduce per step (2 ranks): ${mb.toFixed(1)} MiB in ${Math.ceil(mb / 25)} bucket(s), ` +
     `${two.allReduceMs.toFixed(1)} ms (${(mb / 1024 / (two.allReduceMs / 1e3)).toFixed(2)} GiB/s of gradient), ` +
     `${((two.allReduceMs / 1e3) * (two.ips / batch) * 100).toFixed(1)} % of the step. ` +
-    "The reduction runs after backward, not overlapped with it (PyTorch's DDP overlaps).",
+    "This time includes waiting for the slower rank. The reduction runs after backward, not overlapped with it (PyTorch's DDP overlaps).",
 );
