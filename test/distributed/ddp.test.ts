@@ -104,6 +104,36 @@ describe("a rank that dies", () => {
   });
 });
 
+describe("rank 0 dies (it hosts the store)", () => {
+  it("makes the other exit non-zero naming rank 0 in < 60 s", async (t) => {
+    const out = join(root, "cut0");
+    const ranks = await startJob(
+      {
+        out,
+        epochs: 3,
+        batchSize: 16,
+        syncBn: true,
+        perClass: 16,
+        lr: 0.002,
+        noise: true,
+        checkpointEvery: 1,
+      },
+      2,
+    );
+    await waitFor(() => existsSync(join(out, "checkpoint.pth")), "a first checkpoint", {
+      timeoutMs: 60_000,
+    });
+    const killedAt = Date.now();
+    ranks[0].child.kill("SIGKILL");
+    const survivor = await ranks[1].done;
+    const seconds = (Date.now() - killedAt) / 1000;
+    assert.notEqual(survivor.code, 0, "the survivor fails");
+    assert.match(survivor.stderr, /rank 0 stopped responding/);
+    assert.ok(seconds < 60, `reported after ${seconds} s`);
+    t.diagnostic(`rank 1 failed ${seconds} s after rank 0 was killed`);
+  });
+});
+
 describe("a wrong environment", () => {
   const args: ChildArgs = {
     out: join(root, "env"),

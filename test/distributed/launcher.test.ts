@@ -9,6 +9,7 @@ import { before, describe, it } from "node:test";
 import { loadCheckpointFile } from "../../src/pipelines/common/checkpoint.js";
 import { runCli, startCli, waitFor } from "../helpers/cli.js";
 import { fmnistFolder } from "../pipelines/fixtures/fmnistFolder.js";
+import { writeTextureFolder } from "../pipelines/fixtures/patterns.js";
 
 const PER_CLASS = 4; // 40 images, global batch 8: 5 steps an epoch
 const EPOCHS = 1;
@@ -70,5 +71,30 @@ describe("kdep distill --nproc-per-node 2", () => {
     assert.equal(done.loop.globalStep, EPOCHS * 5);
     assert.equal(events(out).filter((e) => e.event === "distill/resume").length, 1);
     assert.ok(existsSync(join(out, "student.pth")));
+  });
+});
+
+describe("kdep transfer cls --nproc-per-node 2", () => {
+  it("trains and evaluates as two ranks; rank 0 alone reports and writes the results", async () => {
+    const root = mkdtempSync(join(tmpdir(), "kdep-launch-cls-"));
+    await writeTextureFolder(
+      join(root, "data"),
+      ["stripes0", "stripes90", "rings"],
+      { train: 16, test: 6 },
+      { seed: 3 },
+    );
+    const out = join(root, "run");
+    const r = await runCli([
+      ...["transfer", "cls", "--dataset", "imagefolder", "--data", join(root, "data")],
+      ...["--weights", "none", "--width", "8", "--epochs", "2", "--batch-size", "8"],
+      ...["--lr", "0.01", "--eval-every", "1", "--image-size", "32", "--resize", "36"],
+      ...["--workers", "1", "--out", out, "--nproc-per-node", "2"],
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.match(/^run 0: best top-1/gm)?.length, 1, r.stdout);
+    const result = JSON.parse(readFileSync(join(out, "run0", "result.json"), "utf8"));
+    assert.equal(result.history.length, 2);
+    // 48 training images, global batch 8: 6 steps an epoch over both ranks.
+    assert.equal(loadCheckpointFile(join(out, "run0", "checkpoint.pth")).loop.globalStep, 12);
   });
 });
