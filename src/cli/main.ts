@@ -2,7 +2,7 @@
 // kdep command line: one sub-command per pipeline stage. Each command lives in
 // ./commands/<name>.ts and registers itself here.
 import { Command } from "commander";
-import { launchLocal, takeNprocFlag } from "../distributed/launch.js";
+import { launchLocal, takeNprocFlag, watchLauncher } from "../distributed/launch.js";
 import { registerConvert } from "./commands/convert.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerInfo } from "./commands/info.js";
@@ -33,6 +33,7 @@ const launch = (() => {
     process.exit(1);
   }
 })();
+watchLauncher();
 const run = launch
   ? launchLocal(process.argv[1], launch.rest, launch.n).then((code) => {
       process.exitCode = code;

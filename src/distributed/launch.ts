@@ -61,6 +61,7 @@ export async function launchLocal(script: string, args: string[], n: number): Pr
         LOCAL_WORLD_SIZE: String(n),
         MASTER_ADDR: process.env.MASTER_ADDR ?? "127.0.0.1",
         MASTER_PORT: String(port),
+        KDEP_LAUNCHER_PID: String(process.pid),
       },
     });
     children.push(child);
@@ -83,4 +84,22 @@ export async function launchLocal(script: string, args: string[], n: number): Pr
   process.off("SIGINT", forward);
   process.off("SIGTERM", forward);
   return failure === null ? 0 : (failure as { code: number }).code;
+}
+
+/**
+ * In a rank started by launchLocal: if the launcher itself dies (e.g. SIGKILL), stop as on
+ * SIGTERM, with a checkpoint, instead of training on as an orphan.
+ */
+export function watchLauncher(env: NodeJS.ProcessEnv = process.env): void {
+  const pid = Number(env.KDEP_LAUNCHER_PID);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  const timer = setInterval(() => {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      clearInterval(timer);
+      process.kill(process.pid, "SIGTERM");
+    }
+  }, 1000);
+  timer.unref();
 }
