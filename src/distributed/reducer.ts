@@ -3,7 +3,8 @@
 // produces their gradients), each bucket's gradients are flattened into one buffer, summed
 // over the ranks by one all-reduce and divided by the world size. The reduction runs after
 // backward (the optimiser's beforeStep), not overlapped with it: our autograd binding has no
-// per-parameter gradient hooks yet.
+// per-parameter gradient hooks yet, and libtorch's own c10d::Reducer cannot be compiled
+// against Debian's headers (reducer.hpp needs torch/csrc/distributed/autograd/, not shipped).
 import { cat, noGrad, type Tensor, tidy } from "../tensor/index.js";
 import type { DistGroup } from "./group.js";
 
