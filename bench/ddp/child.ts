@@ -1,11 +1,13 @@
 // One process of bench/ddp: the KDEP step (ResNet-50 teacher → ResNet-18 student, SVD + PTS
 // target, MSE, SGD) on its share of a global batch, data-parallel when the environment
-// names a job. Rank 0 prints one JSON line: global images/s, and the gradient all-reduce's
-// milliseconds and bytes per step.
+// names a job: gradients reduced during backward (OverlapReducer), or after it with
+// KDEP_DDP_OVERLAP=0 (GradReducer, which also times its all-reduces). Rank 0 prints one JSON
+// line: global images/s, the all-reduce's milliseconds (after-backward mode) and bytes per
+// step, and one plain all-reduce of those bytes.
 //   node dist/bench/ddp/child.js <globalBatch> <size> <iters>
 import { readDistEnv } from "../../src/distributed/env.js";
 import { DistGroup } from "../../src/distributed/group.js";
-import { GradReducer } from "../../src/distributed/reducer.js";
+import { GradReducer, OverlapReducer } from "../../src/distributed/reducer.js";
 import { createModel } from "../../src/models/registry.js";
 import { SGD } from "../../src/optim/index.js";
 import { SvdAlignment } from "../../src/pipelines/kdep/alignment.js";
@@ -30,14 +32,20 @@ d.train();
 const opt = new SGD(d.parameters(), { lr: 0.3, momentum: 0.9, weightDecay: 5e-4 });
 let reduceMs: number[] = [];
 let bytes = 0;
+let overlap: OverlapReducer | undefined;
 if (group) {
-  group.broadcast(opt.paramGroups[0].params);
-  const reducer = new GradReducer(group, opt.paramGroups[0].params);
-  opt.beforeStep = () => {
-    reducer.reduce();
-    reduceMs.push(reducer.last.allReduceMs);
-    bytes = reducer.last.bytes;
-  };
+  const params = opt.paramGroups[0].params;
+  group.broadcast(params);
+  if (process.env.KDEP_DDP_OVERLAP === "0") {
+    const reducer = new GradReducer(group, params);
+    opt.beforeStep = () => {
+      reducer.reduce();
+      reduceMs.push(reducer.last.allReduceMs);
+      bytes = reducer.last.bytes;
+    };
+  } else {
+    overlap = new OverlapReducer(params);
+  }
 }
 const x = T.randn([batch / world, 3, size, size]);
 const y = T.zeros([batch / world], { dtype: "int64" });
@@ -46,6 +54,7 @@ warm();
 reduceMs = [];
 const sec = timeit(() => T.tidy(() => d.step(x, y, opt)), iters, 0);
 reduceMs.sort((a, b) => a - b);
+if (overlap) bytes = overlap.lastBytes;
 // The transport alone: one all-reduce of the step's bytes as a single tensor.
 let flatMs = 0;
 if (group && bytes > 0) {

@@ -5,6 +5,8 @@
 // src/distributed/*.ts. Every failure (unreachable store, dead peer, timeout) is a C++
 // exception that Guard turns into a JS error; nothing here aborts.
 #include <torch/csrc/autograd/custom_function.h>
+#include <torch/csrc/autograd/engine.h>
+#include <torch/csrc/autograd/utils/lambda_post_hook.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #if defined(USE_C10D_GLOO)
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -15,6 +17,7 @@
 #endif
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,10 +28,26 @@ namespace {
 
 using ms = std::chrono::milliseconds;
 
+// Gradient buckets reduced while backward runs (as DDP's reducer does): a post-hook on each
+// parameter's gradient accumulator counts the bucket's ready gradients; a full bucket is
+// flattened and its all-reduce started, in bucket order on every rank; when backward ends,
+// an engine callback waits for them and writes the averages back into the gradients.
+struct Overlap {
+  std::vector<std::vector<at::Tensor>> buckets;
+  std::vector<std::shared_ptr<torch::autograd::Node>> accumulators;  // keeps the hooks alive
+  std::vector<size_t> ready;
+  std::vector<at::Tensor> flats;
+  std::vector<c10::intrusive_ptr<c10d::Work>> works;
+  size_t next = 0;  // the first bucket not started yet
+  bool queued = false;
+  double bytes = 0;
+};
+
 struct DistState {
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroup> pg;
   ms timeout{60000};
+  std::vector<std::unique_ptr<Overlap>> overlaps;
 };
 
 DistState& State() {
@@ -157,6 +176,7 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value DistDestroy(const Napi::CallbackInfo& info) {
+  State().overlaps.clear();
   State().pg.reset();
   State().store.reset();
   return info.Env().Undefined();
@@ -259,6 +279,95 @@ Napi::Value DistStoreCheck(const Napi::CallbackInfo& info) {
   });
 }
 
+void StartBucket(Overlap& o, size_t b) {
+  std::vector<at::Tensor> parts;
+  for (auto& p : o.buckets[b])
+    if (p.grad().defined()) parts.push_back(p.grad().reshape({-1}));
+  if (parts.empty()) return;
+  o.flats[b] = at::cat(parts);
+  std::vector<at::Tensor> one{o.flats[b]};
+  c10d::AllreduceOptions opts;
+  opts.timeout = State().timeout;
+  o.works[b] = State().pg->allreduce(one, opts);
+}
+
+// End of backward: start what is left (buckets with unused parameters), wait, average.
+void FinishBackward(Overlap& o) {
+  o.queued = false;
+  for (; o.next < o.buckets.size(); o.next++) StartBucket(o, o.next);
+  const double world = State().pg->getSize();
+  o.bytes = 0;
+  for (size_t b = 0; b < o.buckets.size(); b++) {
+    o.ready[b] = 0;
+    if (!o.works[b]) continue;
+    Finish(o.works[b], State().timeout, "allreduce");
+    o.works[b].reset();
+    o.flats[b].div_(world);
+    o.bytes += static_cast<double>(o.flats[b].numel() * o.flats[b].element_size());
+    int64_t off = 0;
+    for (auto& p : o.buckets[b]) {
+      if (!p.grad().defined()) continue;
+      const int64_t n = p.grad().numel();
+      p.mutable_grad().copy_(o.flats[b].narrow(0, off, n).view(p.grad().sizes()));
+      off += n;
+    }
+    o.flats[b] = at::Tensor();
+  }
+  o.next = 0;
+}
+
+void GradReady(size_t id, size_t b) {
+  auto& o = *State().overlaps[id];
+  if (!o.queued) {
+    o.queued = true;
+    torch::autograd::Engine::get_default_engine().queue_callback([id]() {
+      FinishBackward(*State().overlaps[id]);
+    });
+  }
+  if (++o.ready[b] < o.buckets[b].size()) return;
+  while (o.next < o.buckets.size() && o.ready[o.next] == o.buckets[o.next].size())
+    StartBucket(o, o.next++);
+}
+
+// distOverlapNew(buckets: tensor[][]) -> id: from now on every backward that reaches these
+// parameters averages their gradients over the ranks before it returns.
+Napi::Value DistOverlapNew(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    Group(env);
+    auto arr = info[0].As<Napi::Array>();
+    auto o = std::make_unique<Overlap>();
+    auto& s = State();
+    const size_t id = s.overlaps.size();
+    for (uint32_t b = 0; b < arr.Length(); b++) {
+      o->buckets.push_back(Tensors(env, arr.Get(b), "bucket parameters"));
+      for (auto& p : o->buckets.back()) {
+        if (!p.requires_grad() || !p.is_leaf())
+          throw Napi::Error::New(env, "distributed: bucket parameters must be leaves that require grad");
+        auto acc = torch::autograd::impl::grad_accumulator(p);
+        acc->add_post_hook(std::make_unique<torch::autograd::utils::LambdaPostHook>(
+            [id, b](const torch::autograd::variable_list& outs, const torch::autograd::variable_list&) {
+              GradReady(id, b);
+              return outs;
+            }));
+        o->accumulators.push_back(std::move(acc));
+      }
+    }
+    o->ready.assign(o->buckets.size(), 0);
+    o->flats.resize(o->buckets.size());
+    o->works.resize(o->buckets.size());
+    s.overlaps.push_back(std::move(o));
+    return Napi::Number::New(env, static_cast<double>(id));
+  });
+}
+
+// distOverlapBytes(id): bytes all-reduced by the last backward.
+Napi::Value DistOverlapBytes(const Napi::CallbackInfo& info) {
+  const auto id = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
+  auto& os = State().overlaps;
+  return Napi::Number::New(info.Env(), id < os.size() ? os[id]->bytes : 0);
+}
+
 }  // namespace
 
 void ExportDist(Napi::Env env, Napi::Object exports) {
@@ -271,6 +380,8 @@ void ExportDist(Napi::Env env, Napi::Object exports) {
   exports.Set("distBarrier", Napi::Function::New(env, DistBarrier));
   exports.Set("distStoreSet", Napi::Function::New(env, DistStoreSet));
   exports.Set("distStoreCheck", Napi::Function::New(env, DistStoreCheck));
+  exports.Set("distOverlapNew", Napi::Function::New(env, DistOverlapNew));
+  exports.Set("distOverlapBytes", Napi::Function::New(env, DistOverlapBytes));
 }
 
 }  // namespace kdep

@@ -1,10 +1,15 @@
 // Gradient averaging for data-parallel training, as DDP's reducer does it: the parameters
 // are split into buckets of about 25 MB (in reverse registration order, the order backward
-// produces their gradients), each bucket's gradients are flattened into one buffer, summed
-// over the ranks by one all-reduce and divided by the world size. The reduction runs after
-// backward (the optimiser's beforeStep), not overlapped with it: our autograd binding has no
-// per-parameter gradient hooks yet, and libtorch's own c10d::Reducer cannot be compiled
-// against Debian's headers (reducer.hpp needs torch/csrc/distributed/autograd/, not shipped).
+// produces their gradients); each bucket's gradients are flattened into one buffer, summed
+// over the ranks by one all-reduce and divided by the world size.
+// - OverlapReducer (the default): the all-reduce of a bucket starts from gradient hooks as
+//   soon as its last gradient is accumulated, so communication overlaps the rest of
+//   backward; backward returns with averaged gradients (native/src/dist.cc).
+// - GradReducer (KDEP_DDP_OVERLAP=0): the same buckets reduced after backward, from the
+//   optimiser's beforeStep. libtorch's own c10d::Reducer cannot be compiled against
+//   Debian's headers (reducer.hpp needs torch/csrc/distributed/autograd/, not shipped).
+import { native } from "../native/binding.js";
+import type { SGD } from "../optim/index.js";
 import { cat, noGrad, type Tensor, tidy } from "../tensor/index.js";
 import type { DistGroup } from "./group.js";
 
@@ -78,5 +83,39 @@ export class GradReducer {
       }),
     );
     this.last = stats;
+  }
+}
+
+export class OverlapReducer {
+  readonly #id: number;
+  readonly buckets: number;
+
+  constructor(params: Tensor[], capBytes = DEFAULT_BUCKET_BYTES) {
+    const buckets = assignBuckets(
+      params.filter((p) => p.requiresGrad),
+      capBytes,
+    );
+    this.#id = native.distOverlapNew(buckets.map((b) => b.map((p) => p.handle)));
+    this.buckets = buckets.length;
+  }
+
+  /** Bytes the last backward all-reduced. */
+  get lastBytes(): number {
+    return native.distOverlapBytes(this.#id);
+  }
+}
+
+/**
+ * Same starting weights everywhere (rank 0's parameters), then gradients averaged over the
+ * ranks in every backward (or, with KDEP_DDP_OVERLAP=0, before every optimiser step).
+ */
+export function attachGradAveraging(group: DistGroup, optimizer: SGD): void {
+  const params = optimizer.paramGroups.flatMap((g) => g.params);
+  group.broadcast(params);
+  if (process.env.KDEP_DDP_OVERLAP === "0") {
+    const reducer = new GradReducer(group, params);
+    optimizer.beforeStep = () => reducer.reduce();
+  } else {
+    new OverlapReducer(params);
   }
 }

@@ -86,6 +86,13 @@ export interface Binding {
   distBarrier(timeoutMs?: number): void;
   distStoreSet(key: string, value: string): void;
   distStoreCheck(keys: string[]): boolean;
+  /**
+   * From now on every backward reaching these parameters averages their gradients over the
+   * ranks, bucket by bucket while it runs (all-reduces started from gradient hooks).
+   */
+  distOverlapNew(buckets: NativeHandle[][]): number;
+  /** Bytes the last backward all-reduced. */
+  distOverlapBytes(id: number): number;
 }
 
 export interface DistInitOptions {

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { DistGroup } from "../../distributed/group.js";
-import { GradReducer } from "../../distributed/reducer.js";
+import { attachGradAveraging } from "../../distributed/reducer.js";
 import { removeStaleTemps } from "../../io/atomicWrite.js";
 import type { LRScheduler, SGD } from "../../optim/index.js";
 import { getRngState, setRngState, type Tensor } from "../../tensor/index.js";
@@ -98,7 +98,7 @@ export async function train<B>(spec: TrainSpec<B>): Promise<TrainResult> {
     history.push(...ck.history);
     log.log(`${spec.name}/resume`, { epoch: loop.epoch, step: loop.step });
   }
-  if (dist) attachDistributed(dist, spec.optimizer);
+  if (dist) attachGradAveraging(dist, spec.optimizer);
 
   const save = () => {
     if (!lead) return;
@@ -240,14 +240,6 @@ export async function train<B>(spec: TrainSpec<B>): Promise<TrainResult> {
     lastEval,
     history,
   };
-}
-
-/** Same starting weights everywhere (rank 0's), then gradients averaged before each step. */
-function attachDistributed(dist: DistGroup, optimizer: SGD): void {
-  const params = optimizer.paramGroups.flatMap((g) => g.params);
-  dist.broadcast(params);
-  const reducer = new GradReducer(dist, params);
-  optimizer.beforeStep = () => reducer.reduce();
 }
 
 /** One training step; under data parallelism a peer's failure is named (see DistGroup). */
