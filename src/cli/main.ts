@@ -1,47 +1,28 @@
 #!/usr/bin/env node
-// kdep command line: one sub-command per pipeline stage. Each command lives in
-// ./commands/<name>.ts and registers itself here.
-import { Command } from "commander";
+// kdep command line: one file per command under ./commands/, each a schema and a handler
+// (see ./options.ts), put together in ./program.ts. With `--nproc-per-node N` this process
+// only launches N data-parallel ranks of the same command (src/distributed/launch.ts).
 import { launchLocal, takeNprocFlag, watchLauncher } from "../distributed/launch.js";
-import { registerConvert } from "./commands/convert.js";
-import { registerDemo } from "./commands/demo.js";
-import { registerInfo } from "./commands/info.js";
-import { registerKdep } from "./commands/kdep.js";
-import { registerSubset } from "./commands/subset.js";
-import { registerTransfer } from "./commands/transfer.js";
+import { runCommandLine } from "./program.js";
 
-const program = new Command();
-program
-  .name("kdep")
-  .description("Knowledge Distillation as Efficient Pre-training (KDEP) on libtorch")
-  .showHelpAfterError()
-  .configureOutput({ outputError: (s, write) => write(`error: ${s.replace(/^error: /, "")}`) });
-
-registerConvert(program);
-registerDemo(program);
-registerInfo(program);
-registerKdep(program);
-registerSubset(program);
-registerTransfer(program);
-
-// `--nproc-per-node N`: this process only launches N ranks of the same command.
-const launch = (() => {
+async function main(argv: string[]): Promise<number> {
+  let launch: ReturnType<typeof takeNprocFlag>;
   try {
-    return takeNprocFlag(process.argv.slice(2));
+    launch = takeNprocFlag(argv);
   } catch (e) {
     process.stderr.write(`kdep: ${(e as Error).message}\n`);
-    process.exit(1);
+    return 1;
   }
-})();
-watchLauncher();
-const run = launch
-  ? launchLocal(process.argv[1], launch.rest, launch.n).then((code) => {
-      process.exitCode = code;
-    })
-  : program.parseAsync(process.argv);
-run.catch((e: unknown) => {
-  const msg = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`kdep: ${msg}\n`);
-  if (process.env.KDEP_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-  process.exitCode = 1;
-});
+  if (!launch) {
+    watchLauncher();
+    return runCommandLine(argv);
+  }
+  try {
+    return await launchLocal(process.argv[1], launch.rest, launch.n);
+  } catch (e) {
+    process.stderr.write(`kdep: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

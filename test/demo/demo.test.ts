@@ -10,7 +10,7 @@ import { fashionMnist } from "../../src/data/datasets/idx.js";
 import { balancedSubset, subsetByClasses } from "../../src/data/datasets/select.js";
 import { QUICK, UPSTREAM } from "../../src/pipelines/demo/settings.js";
 import { demoTeacher } from "../../src/pipelines/demo/teacher.js";
-import type { DemoReport } from "../../src/pipelines/report/types.js";
+import type { DemoReport } from "../../src/report/types.js";
 import { FMNIST_DIR } from "../pipelines/fixtures/fmnist.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import sharp from "sharp";
-import { barChart, lineChart, svgToPng } from "../../src/pipelines/report/charts.js";
-import { esc } from "../../src/pipelines/report/svg.js";
+import { barChart, lineChart, svgToPng } from "../../src/report/charts.js";
+import { esc } from "../../src/report/svg.js";
 import { assertWellFormedXml } from "./xml.js";
 
 const bars = [

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
 import sharp from "sharp";
-import { writeDemoReport } from "../../src/pipelines/report/demoReport.js";
-import { esc } from "../../src/pipelines/report/svg.js";
+import { writeDemoReport } from "../../src/report/demoReport.js";
+import { esc } from "../../src/report/svg.js";
 import { demoFixture, EXPECTED_ROWS } from "./fixture.js";
 import { assertWellFormedXml } from "./xml.js";
 

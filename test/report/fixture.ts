@@ -1,7 +1,7 @@
 // A DemoReport shaped like a quick demo run, with hand-picked per-seed accuracies.
 // Means and spreads are computed here by hand (not by the code under test) and spelled
 // out so the tests can compare formatted strings.
-import type { DemoReport, MethodResult } from "../../src/pipelines/report/types.js";
+import type { DemoReport, MethodResult } from "../../src/report/types.js";
 
 // Sample std of [a, b, c] written out: sqrt(((a-m)² + (b-m)² + (c-m)²) / 2).
 // kdep   [75.1, 75.9, 76.2]: m = 75.7333…, std = sqrt((0.40111+0.02778+0.21778)/2) = 0.5686

@@ -8,8 +8,8 @@ import {
   mean,
   spread,
   std,
-} from "../../src/pipelines/report/stats.js";
-import { linearTicks, logTicks, wrapLabel } from "../../src/pipelines/report/svg.js";
+} from "../../src/report/stats.js";
+import { linearTicks, logTicks, wrapLabel } from "../../src/report/svg.js";
 
 const close = (a: number, b: number, tol = 1e-9) =>
   assert.ok(Math.abs(a - b) <= tol, `expected ${b}, got ${a}`);

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { after, test } from "node:test";
 import sharp from "sharp";
-import { summarizeSuite, writeSuiteTable } from "../../src/pipelines/report/suiteTable.js";
-import type { SuiteRow } from "../../src/pipelines/report/types.js";
+import { summarizeSuite, writeSuiteTable } from "../../src/report/suiteTable.js";
+import type { SuiteRow } from "../../src/report/types.js";
 import { assertWellFormedXml } from "./xml.js";
 
 const root = mkdtempSync(join(tmpdir(), "kdep-suite-"));

@@ -2,12 +2,14 @@
 // loads. The conversion lives in pipelines/convert; this file parses flags and prints what
 // was unwrapped, renamed and dropped, so a surprising result can be traced.
 import type { Command } from "commander";
+import { z } from "zod";
 import {
   type ConvertResult,
   convertCheckpoint,
   formatsHelp,
   parseFormat,
 } from "../../pipelines/convert/index.js";
+import { defineCommand, registerCommand, UsageError } from "../options.js";
 
 /** At most this many renames are listed; the rest are counted. */
 const SHOW_RENAMES = 8;
@@ -40,40 +42,43 @@ export function describeConversion(r: ConvertResult, input: string, output: stri
   return lines;
 }
 
-export function registerConvert(program: Command): void {
-  program
-    .command("convert")
-    .description("convert a checkpoint into the format another framework loads")
-    .argument("<input>", "kdep student.pth, torchvision state dict, robustness/KDEP checkpoint…")
-    .argument("<output>", "file to write (atomically)")
-    .requiredOption("--to <format>", "output format (see below)")
-    .option("--arch <name>", "architecture the input must hold (default: inferred from keys)")
-    .option("--drop-head", "leave out the classifier (always for semseg and detectron2)")
-    .option("--epoch <n>", "epoch recorded in a robustness checkpoint", "0")
-    .addHelpText("after", `\nFormats:\n${formatsHelp()}`)
-    .action(
-      (
-        input: string,
-        output: string,
-        opts: { to: string; arch?: string; dropHead?: boolean; epoch: string },
-      ) => {
-        try {
-          parseFormat(opts.to);
-        } catch (e) {
-          program.error((e as Error).message);
-        }
-        const epoch = Number(opts.epoch);
-        if (!Number.isSafeInteger(epoch) || epoch < 0)
-          program.error(`--epoch expects a non-negative integer, got "${opts.epoch}"`);
-        const r = convertCheckpoint({
-          input,
-          output,
-          to: opts.to,
-          arch: opts.arch,
-          dropHead: opts.dropHead,
-          epoch,
-        });
-        for (const line of describeConversion(r, input, output)) console.log(line);
-      },
-    );
-}
+export const ConvertSchema = z
+  .object({
+    input: z
+      .string()
+      .describe("kdep student.pth, torchvision state dict, robustness/KDEP checkpoint…"),
+    output: z.string().describe("file to write (atomically)"),
+    to: z.string().describe("output format (see below)").meta({ arg: "format" }),
+    arch: z
+      .string()
+      .optional()
+      .describe("architecture the input must hold; unset: inferred from the keys")
+      .meta({ arg: "arch" }),
+    dropHead: z
+      .boolean()
+      .default(false)
+      .describe("leave out the classifier (always for semseg and detectron2)"),
+    epoch: z.number().int().min(0).default(0).describe("epoch recorded in a robustness checkpoint"),
+  })
+  .strict();
+
+export const convertCommand = defineCommand({
+  name: "convert",
+  description: "convert a checkpoint into the format another framework loads",
+  schema: ConvertSchema,
+  args: ["input", "output"],
+  after: `\nFormats:\n${formatsHelp()}`,
+  run: (o) => {
+    try {
+      parseFormat(o.to);
+    } catch (e) {
+      throw new UsageError(`--to: ${(e as Error).message}`);
+    }
+    const r = convertCheckpoint(o);
+    for (const line of describeConversion(r, o.input, o.output)) console.log(line);
+  },
+});
+
+/** Registers `kdep convert` on `program`. */
+export const registerConvert = (program: Command): Command =>
+  registerCommand(program, convertCommand);

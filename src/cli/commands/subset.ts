@@ -1,27 +1,31 @@
-// `kdep subset`: the class-balanced ImageNet subset of kdep-method.md §1.
-import type { Command } from "commander";
+// `kdep subset`: the class-balanced ImageNet subset of the paper (128 images × 1000 classes
+// = 10% of ImageNet-1K).
+import { z } from "zod";
 import { makeSubset } from "../../data/datasets/subset.js";
+import { defineCommand } from "../options.js";
 
-/** The paper's recipe: 128 images × 1000 classes = 10% of ImageNet-1K. */
-export const SUBSET_DEFAULTS = { perClass: 128 };
+export const SubsetSchema = z
+  .object({
+    src: z.string().describe("ImageNet root with train/<wnid>/ and val/<wnid>/"),
+    dst: z.string().describe("output root (created)"),
+    perClass: z.number().int().positive().default(128).describe("images per class"),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .optional()
+      .describe("random seed; unset: drawn, printed and recorded in dst/kdep-subset.json"),
+  })
+  .strict();
 
-export function registerSubset(program: Command): void {
-  program
-    .command("subset")
-    .description("make a class-balanced ImageNet subset (hard links; val/ carried along)")
-    .argument("<src>", "ImageNet root with train/<wnid>/ and val/<wnid>/")
-    .argument("<dst>", "output root (created)")
-    .option("--per-class <n>", "images per class", String(SUBSET_DEFAULTS.perClass))
-    .option("--seed <s>", "random seed (printed and recorded in dst/kdep-subset.json)")
-    .action(async (src: string, dst: string, opts: { perClass: string; seed?: string }) => {
-      const perClass = Number(opts.perClass);
-      // No seed given: draw one, and say which, so the subset can be remade.
-      const seed =
-        opts.seed !== undefined ? Number(opts.seed) : Math.floor(Math.random() * 2 ** 31);
-      if (!Number.isInteger(perClass) || perClass < 1)
-        program.error(`--per-class expects a positive integer, got "${opts.perClass}"`);
-      if (!Number.isSafeInteger(seed) || seed < 0)
-        program.error(`--seed expects a non-negative integer, got "${opts.seed}"`);
-      await makeSubset({ src, dst, perClass, seed });
-    });
-}
+export const subsetCommand = defineCommand({
+  name: "subset",
+  description: "make a class-balanced ImageNet subset (hard links; val/ carried along)",
+  schema: SubsetSchema,
+  args: ["src", "dst"],
+  run: async ({ src, dst, perClass, seed }) => {
+    // No seed given: draw one (makeSubset prints it), so the subset can be remade.
+    await makeSubset({ src, dst, perClass, seed: seed ?? Math.floor(Math.random() * 2 ** 31) });
+  },
+});

@@ -7,12 +7,34 @@
 // step runs forwards on its window only (tile.ts). For Cityscapes at scale 2 this is
 // ~0.4 Mpx of work per step instead of 8 Mpx, with results identical to transforming
 // whole images and cropping at the end (tested).
+import type { DecodedImage } from "../image.js";
 import { blurSourceWin, gaussianBlurTile } from "./blur.js";
 import { resizeNearestWin } from "./nearest.js";
 import { resizeBilinearWin } from "./resizeWindow.js";
 import { rotateBilinearTile, rotateNearestTile, rotateSourceWin } from "./rotate.js";
-import type { SegOp, SegPair } from "./segmentation.js";
 import { assertCovers, clipWin, type Tile, untile, type Win, wholeTile, wholeWin } from "./tile.js";
+
+/** One pixel step with all its random choices made. */
+export type SegOp =
+  | { op: "resize"; width: number; height: number }
+  | { op: "rotate"; angle: number; fill: number[]; ignore: number }
+  | { op: "blur"; ksize: number }
+  | { op: "hflip" }
+  | {
+      op: "padCrop";
+      pad: [left: number, top: number, right: number, bottom: number];
+      left: number;
+      top: number;
+      width: number;
+      height: number;
+      fill: number[];
+      ignore: number;
+    };
+
+export interface SegPair {
+  image: DecodedImage;
+  mask: DecodedImage;
+}
 
 /** Applies fixed parameters to an image (RGB) and its mask (1 channel, same size). */
 export function applySegOps({ image, mask }: SegPair, ops: SegOp[]): SegPair {

@@ -21,12 +21,13 @@
 // (antialiased bilinear on downscale, rotation about the exact centre (w/2, h/2) where
 // cv2 turns about pixel index (w/2, h/2), half a pixel off), not cv2. The uint8 mean
 // padding normalises to ~0.005 instead of exactly 0.
-import type { DecodedImage } from "../image.js";
 import type { Rng } from "../rng.js";
 import { roundHalfEven } from "./geometry.js";
 import { IMAGENET_MEAN, IMAGENET_STD, type TransformStep } from "./pipeline.js";
-import { applySegOps } from "./segApply.js";
+import { applySegOps, type SegOp, type SegPair } from "./segApply.js";
 
+// The op and pair types live with the code that runs them (segApply.ts imports nothing back).
+export type { SegOp, SegPair };
 export { applySegOps };
 
 export const IGNORE_LABEL = 255;
@@ -130,23 +131,6 @@ export function splitSegTransform(t: SegTransform): {
   return { pixel, float: i < 0 ? null : float };
 }
 
-/** One pixel step with all its random choices made. */
-export type SegOp =
-  | { op: "resize"; width: number; height: number }
-  | { op: "rotate"; angle: number; fill: number[]; ignore: number }
-  | { op: "blur"; ksize: number }
-  | { op: "hflip" }
-  | {
-      op: "padCrop";
-      pad: [left: number, top: number, right: number, bottom: number];
-      left: number;
-      top: number;
-      width: number;
-      height: number;
-      fill: number[];
-      ignore: number;
-    };
-
 /**
  * Draws the parameters of `steps` for an image of width×height. Only sizes matter, so
  * the parameters are known before any pixel is touched.
@@ -211,11 +195,6 @@ export function segParams(rng: Rng, steps: SegStep[], width: number, height: num
     }
   }
   return ops;
-}
-
-export interface SegPair {
-  image: DecodedImage;
-  mask: DecodedImage;
 }
 
 /** Draws and applies the pixel steps: the whole joint augmentation of one sample. */

@@ -8,28 +8,23 @@ import type { Dataset } from "../../data/datasets/dataset.js";
 import { fashionMnist } from "../../data/datasets/idx.js";
 import { balancedSubset, subsetByClasses } from "../../data/datasets/select.js";
 import { createModel } from "../../models/registry.js";
-import { loadWeightsInto } from "../../models/weights.js";
 import { native } from "../../native/binding.js";
 import { getNumThreads } from "../../tensor/index.js";
-import { runDistill } from "../kdep/distill.js";
-import { DistillConfigSchema } from "../kdep/distillConfig.js";
+import type { SvdBasis } from "../kdep/alignment.js";
 import { runSvd } from "../kdep/svdPass.js";
-import type { DemoReport, MethodResult } from "../report/types.js";
-import { runSupervised } from "../supervised/supervised.js";
-import { runClassification } from "../transfer/classify.js";
-import { TransferConfigSchema } from "../transfer/classifyConfig.js";
 import { findings } from "./findings.js";
+import { pretrainAll } from "./pretrain.js";
+import type { DemoReport, MethodResult } from "./result.js";
 import {
   type DemoSettings,
   DOWNSTREAM,
   FULL,
   pretrainTransform,
   QUICK,
-  testTransform,
-  transferTrainTransform,
   UPSTREAM,
 } from "./settings.js";
-import { demoTeacher } from "./teacher.js";
+import { demoTeacher, type TeacherInfo } from "./teacher.js";
+import { transferAll } from "./transferStage.js";
 
 export interface DemoOptions {
   quick?: boolean;
@@ -40,34 +35,7 @@ export interface DemoOptions {
   log?: (line: string) => void;
 }
 
-interface Pretrained {
-  id: string;
-  label: string;
-  data: string;
-  seconds: number;
-  weights: string | null;
-  curve?: MethodResult["curve"];
-}
-
-const curveOf = (
-  history: Array<Record<string, number>>,
-  lossName: string,
-  initialVal?: number | null,
-): MethodResult["curve"] => {
-  const epoch = history.map((h) => h.epoch);
-  const trainLoss = history.map((h) => h[lossName] ?? Number.NaN);
-  const val = history.map((h) => h.val_loss ?? Number.NaN);
-  const hasVal = val.some((v) => Number.isFinite(v));
-  if (hasVal && initialVal != null) {
-    return {
-      epoch: [0, ...epoch],
-      trainLoss: [Number.NaN, ...trainLoss],
-      valLoss: [initialVal, ...val],
-      lossName,
-    };
-  }
-  return { epoch, trainLoss, lossName, ...(hasVal ? { valLoss: val } : {}) };
-};
+type Progress = NonNullable<DemoOptions["progress"]>;
 
 export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   const s: DemoSettings = o.quick ? QUICK : FULL;
@@ -76,9 +44,51 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   const progress = o.progress ?? "auto";
   const started = Date.now();
   const runs = join(o.out, "runs");
-  const dir = o.fmnistDir ?? process.env.KDEP_FMNIST ?? "/usr/share/datasets/fashion-mnist";
+  const student = (numClasses: number) =>
+    createModel(s.student.arch, { numClasses, width: s.width });
 
-  // Data: upstream and downstream tasks are disjoint sets of classes.
+  const data = await demoData(s, o.fmnistDir);
+  log(
+    `demo (${s.mode}): upstream ${data.upstream.length} images of ${UPSTREAM.length} classes, subset ${data.subset.length}; downstream ${DOWNSTREAM.length} classes, ${s.transfer.perClass} labels each`,
+  );
+  log("1/4 teacher");
+  const teacher = await demoTeacher(s, data.upstream, data.upstreamTest, progress);
+  log(
+    `teacher ${teacher.id}: upstream test top-1 ${teacher.accuracy.toFixed(2)}%${teacher.cached ? " (cached)" : ""}`,
+  );
+  log("2/4 SVD of the teacher's features on the 10% subset");
+  const svd = await svdStage(s, teacher, data.subset, runs, progress);
+  log("3/4 pre-training the students");
+  const pre = await pretrainAll({
+    ...data,
+    s,
+    runs,
+    teacher: teacher.model,
+    svd: svd.basis,
+    svdSeconds: svd.seconds,
+    student,
+    progress,
+    log,
+  });
+  log("4/4 transfer to the held-out classes");
+  const methods = await transferAll({ ...data, s, runs, seeds, student, progress, log }, pre);
+  return demoReport(s, { data, teacher, seeds, methods, runs, started });
+}
+
+interface DemoData {
+  /** Upstream classes (capped per class in quick mode) and their test images. */
+  upstream: Dataset;
+  upstreamTest: Dataset;
+  /** The 10% of upstream that KDEP and the 10% baselines pre-train on. */
+  subset: Dataset;
+  /** Held-out classes: the labelled pool each seed draws from, and the test set. */
+  downPool: Dataset;
+  downTest: Dataset;
+}
+
+/** Upstream and downstream tasks are disjoint sets of Fashion-MNIST classes. */
+async function demoData(s: DemoSettings, fmnistDir: string | undefined): Promise<DemoData> {
+  const dir = fmnistDir ?? process.env.KDEP_FMNIST ?? "/usr/share/datasets/fashion-mnist";
   const train = await fashionMnist(dir, "train");
   const test = await fashionMnist(dir, "test");
   let upstream = subsetByClasses(train, UPSTREAM, "fashion-mnist upstream");
@@ -94,169 +104,49 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   const downPool = subsetByClasses(train, DOWNSTREAM, "fashion-mnist downstream");
   let downTest = subsetByClasses(test, DOWNSTREAM, "fashion-mnist downstream test");
   if (s.transfer.testPerClass) downTest = balancedSubset(downTest, s.transfer.testPerClass, 0);
-  const size = s.imageSize;
-  const student = (numClasses: number) =>
-    createModel(s.student.arch, { numClasses, width: s.width });
+  return { upstream, upstreamTest, subset, downPool, downTest };
+}
 
-  log(
-    `demo (${s.mode}): upstream ${upstream.length} images of ${UPSTREAM.length} classes, subset ${subset.length}; downstream ${DOWNSTREAM.length} classes, ${s.transfer.perClass} labels each`,
-  );
-  log("1/4 teacher");
-  const teacher = await demoTeacher(s, upstream, upstreamTest, progress);
-  log(
-    `teacher ${teacher.id}: upstream test top-1 ${teacher.accuracy.toFixed(2)}%${teacher.cached ? " (cached)" : ""}`,
-  );
-
-  log("2/4 SVD of the teacher's features on the 10% subset");
+/** The teacher's feature SVD on the subset; its time counts towards KDEP's. */
+async function svdStage(
+  s: DemoSettings,
+  teacher: TeacherInfo,
+  subset: Dataset,
+  runs: string,
+  progress: Progress,
+): Promise<{ basis: SvdBasis; seconds: number }> {
   const t0 = Date.now();
   const svd = await runSvd({
     teacher: teacher.model,
     teacherId: teacher.id,
     data: subset,
-    transform: pretrainTransform(size),
+    transform: pretrainTransform(s.imageSize),
     out: join(runs, "svd"),
     batchSize: 256,
     workers: 0,
     progress,
   });
-  const svdSeconds = (Date.now() - t0) / 1000;
   if (!svd.result) throw new Error("SVD pass stopped early");
-
-  log("3/4 pre-training the students");
-  const pre: Pretrained[] = [
-    { id: "random", label: "Random init", data: "—", seconds: 0, weights: null },
-  ];
-  const distillVariant = async (id: string, label: string, align: "svd" | "logits" | "linear") => {
-    const config = DistillConfigSchema.parse({
-      teacher: s.teacher.arch,
-      student: s.student.arch,
-      align,
-      pts: align === "svd",
-      epochs: s.distill.epochs,
-      batchSize: s.distill.batchSize,
-      lr: s.distill.lr,
-      lrStep: Math.max(1, Math.round((s.distill.epochs * 2) / 3)),
-      imageSize: size,
-      valEvery: Math.max(1, Math.round(s.distill.epochs / 4)),
-      workers: 0,
-      out: join(runs, id),
-    });
-    const r = await runDistill({
-      config,
-      teacher: teacher.model,
-      student: () => student(align === "logits" ? UPSTREAM.length : 0),
-      train: subset,
-      trainTransform: pretrainTransform(size),
-      val: upstreamTest.length > 2000 ? balancedSubset(upstreamTest, 200, 1) : upstreamTest,
-      valTransform: testTransform(size),
-      svd: align === "svd" ? { V: svd.result!.V, mean: svd.result!.mean } : undefined,
-      progress,
-    });
-    const seconds = r.seconds + (align === "svd" ? svdSeconds : 0);
-    const lossName = align === "logits" ? "logits" : "feature";
-    pre.push({
-      id,
-      label,
-      data: "10%",
-      seconds,
-      weights: r.studentPath,
-      curve: curveOf(r.history, lossName, r.initialValLoss),
-    });
-    log(`${label}: ${seconds.toFixed(0)} s`);
+  return {
+    basis: { V: svd.result.V, mean: svd.result.mean },
+    seconds: (Date.now() - t0) / 1000,
   };
-  const supervised = async (
-    id: string,
-    label: string,
-    data: Dataset,
-    cfg: DemoSettings["sup10"],
-    share: string,
-  ) => {
-    const r = await runSupervised({
-      createModel: () => student(UPSTREAM.length),
-      train: data,
-      trainTransform: pretrainTransform(size),
-      out: join(runs, id),
-      epochs: cfg.epochs,
-      batchSize: cfg.batchSize,
-      lr: cfg.lr,
-      // In-memory 28-px images load in microseconds: on 2 cores a loader thread would only
-      // steal time from libtorch's OpenMP threads.
-      workers: 0,
-      progress,
-    });
-    pre.push({
-      id,
-      label,
-      data: share,
-      seconds: r.seconds,
-      weights: r.weightsPath,
-      curve: curveOf(r.history, "ce"),
-    });
-    log(`${label}: ${r.seconds.toFixed(0)} s`);
-  };
-  await distillVariant("kdep", "KDEP (SVD + PTS)", "svd");
-  await supervised("sup10", "Supervised", subset, s.sup10, "10%");
-  await supervised("sup100", "Supervised", upstream, s.sup100, "100%");
-  await distillVariant("logitkd", "Logit KD", "logits");
-  await distillVariant("linear", "Feature KD (linear + BN)", "linear");
+}
 
-  log("4/4 transfer to the held-out classes");
-  const methods: MethodResult[] = [];
-  for (const p of pre) {
-    const accs: number[] = [];
-    for (const seed of seeds) {
-      const labelled = balancedSubset(
-        downPool,
-        s.transfer.perClass,
-        100 + seed,
-        `downstream ${s.transfer.perClass}/class`,
-      );
-      const config = TransferConfigSchema.parse({
-        backbone: s.student.arch,
-        dataset: "fashion-mnist",
-        epochs: s.transfer.epochs,
-        batchSize: s.transfer.batchSize,
-        lr: s.transfer.lr,
-        lrStep: Math.max(1, Math.round((s.transfer.epochs * 3) / 4)),
-        evalEvery: s.transfer.evalEvery,
-        imageSize: size,
-        resize: size,
-        seed,
-        workers: 0,
-        out: join(runs, `transfer-${p.id}-seed${seed}`),
-      });
-      const r = await runClassification({
-        config,
-        createBackbone: () => {
-          const backbone = student(0);
-          if (p.weights) loadWeightsInto(backbone, p.weights, { strict: false });
-          return backbone;
-        },
-        numClasses: DOWNSTREAM.length,
-        train: labelled,
-        test: downTest,
-        trainTransform: transferTrainTransform(size),
-        testTransform: testTransform(size),
-        progress,
-      });
-      accs.push(r.finalTop1);
-    }
-    const mean = accs.reduce((a, b) => a + b, 0) / accs.length;
-    const std = Math.sqrt(
-      accs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, accs.length - 1),
-    );
-    methods.push({
-      id: p.id,
-      label: p.label,
-      data: p.data,
-      pretrainSeconds: p.seconds,
-      downstream: { runs: accs, mean, spread: std },
-      curve: p.curve,
-    });
-    log(`${p.label} (${p.data}): downstream top-1 ${accs.map((a) => a.toFixed(2)).join(", ")}`);
-  }
-
-  const report: DemoReport = {
+/** Every number of the report, with the machine and the settings it ran with. */
+function demoReport(
+  s: DemoSettings,
+  r: {
+    data: DemoData;
+    teacher: TeacherInfo;
+    seeds: number[];
+    methods: MethodResult[];
+    runs: string;
+    started: number;
+  },
+): DemoReport {
+  const { data, teacher, methods } = r;
+  return {
     title: "KDEP in miniature: Fashion-MNIST",
     createdAt: new Date().toISOString(),
     mode: s.mode,
@@ -270,12 +160,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
       dataset: "Fashion-MNIST (dataset-fashion-mnist)",
       upstreamClasses: UPSTREAM,
       downstreamClasses: DOWNSTREAM,
-      upstreamImages: upstream.length,
-      subsetImages: subset.length,
+      upstreamImages: data.upstream.length,
+      subsetImages: data.subset.length,
       subsetFraction: s.subsetFraction,
       downstreamTrainPerClass: s.transfer.perClass,
-      downstreamTestImages: downTest.length,
-      imageSize: size,
+      downstreamTestImages: data.downTest.length,
+      imageSize: s.imageSize,
       teacher: {
         arch: s.teacher.arch,
         width: s.width,
@@ -284,7 +174,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
         cached: teacher.cached,
       },
       student: { arch: s.student.arch, width: s.width },
-      seeds,
+      seeds: r.seeds,
       spreadKind: "std",
       epochs: {
         teacher: s.teacher.epochs,
@@ -296,8 +186,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     },
     methods,
     findings: findings(methods),
-    totalSeconds: (Date.now() - started) / 1000,
-    runsDir: runs,
+    totalSeconds: (Date.now() - r.started) / 1000,
+    runsDir: r.runs,
   };
-  return report;
 }

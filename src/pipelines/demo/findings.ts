@@ -1,6 +1,6 @@
 // Plain sentences about the demo's numbers, computed, never written in advance: whether
 // KDEP beat each baseline, by how much, and whether the gap exceeds the seed spread.
-import type { MethodResult } from "../report/types.js";
+import type { MethodResult } from "./result.js";
 
 export function findings(methods: MethodResult[]): string[] {
   const kdep = methods.find((m) => m.id === "kdep");

@@ -4,46 +4,98 @@ import { z } from "zod";
 
 export const DistillConfigSchema = z
   .object({
-    /** Teacher architecture from the model registry. */
-    teacher: z.string().default("resnet50"),
-    /** Teacher weights: a local file, an http(s) URL, or torchvision:<arch>. */
-    teacherWeights: z.string().optional(),
-    student: z.string().default("resnet18"),
-    /** ImageFolder root holding train/ (and val/), e.g. the 10% subset from `kdep subset`. */
-    data: z.string().optional(),
-    /** Folder written by `kdep svd` (V.npy, mean.npy, singular_values.npy, svd.json). */
-    svd: z.string().optional(),
-    align: z.enum(["svd", "linear", "none", "logits"]).default("svd"),
-    pts: z.boolean().default(true),
-    ptsTemperature: z.number().positive().default(0.1),
-    ptsPower: z.number().positive().default(3),
-    /** 3.0 for the MS-R50 teacher, 20.0 for a supervised (SP-R50, torchvision) teacher;
-     * unset: 20 when the weights are torchvision's, else 3 (1 for align "logits"). */
-    lossWeight: z.number().positive().optional(),
-    /** Optional extra terms of the reference code, off in the final method. */
-    logitWeight: z.number().min(0).default(0),
-    ceWeight: z.number().min(0).default(0),
-    kdTemperature: z.number().positive().default(4),
-    epochs: z.number().int().positive().default(90),
-    batchSize: z.number().int().positive().default(512),
-    /** Split each batch into micro-batches of this size and accumulate gradients. */
-    microBatch: z.number().int().positive().optional(),
-    /** 0.3 for ResNet students, 0.1 for MobileNetV2 when unset. */
-    lr: z.number().positive().optional(),
-    momentum: z.number().min(0).default(0.9),
-    weightDecay: z.number().min(0).default(5e-4),
-    lrStep: z.number().int().positive().default(30),
-    lrGamma: z.number().positive().default(0.1),
-    imageSize: z.number().int().positive().default(224),
-    valEvery: z.number().int().min(0).default(5),
-    workers: z.number().int().min(0).default(2),
-    seed: z.number().int().min(0).default(0),
-    out: z.string().default("runs/distill"),
-    checkpointEvery: z.number().int().min(0).default(200),
-    device: z.string().default("cpu"),
-    channelsLast: z.boolean().default(false),
-    /** Data-parallel runs: batch statistics over all ranks' samples (SyncBatchNorm). */
-    syncBn: z.boolean().default(false),
+    teacher: z
+      .string()
+      .default("resnet50")
+      .describe("teacher architecture (model registry name)")
+      .meta({ arg: "arch" }),
+    teacherWeights: z
+      .string()
+      .optional()
+      .describe("teacher weights: a file, an http(s) URL or torchvision:<arch>")
+      .meta({ arg: "spec" }),
+    student: z.string().default("resnet18").describe("student architecture").meta({ arg: "arch" }),
+    data: z
+      .string()
+      .optional()
+      .describe("ImageFolder root holding train/ (and val/), e.g. the subset from `kdep subset`")
+      .meta({ arg: "dir" }),
+    svd: z
+      .string()
+      .optional()
+      .describe("folder written by `kdep svd` for this teacher; unset: <out>/../svd")
+      .meta({ arg: "dir" }),
+    align: z
+      .enum(["svd", "linear", "none", "logits"])
+      .default("svd")
+      .describe("feature alignment (logits: the logit-KD baseline)"),
+    pts: z.boolean().default(true).describe("power temperature scaling of the aligned features"),
+    ptsTemperature: z.number().positive().default(0.1).describe("PTS temperature T"),
+    ptsPower: z.number().positive().default(3).describe("PTS power n"),
+    lossWeight: z
+      .number()
+      .positive()
+      .optional()
+      .describe(
+        "feature loss weight; unset: 20 for torchvision (supervised) teacher weights, else 3 (1 for align logits)",
+      ),
+    // Optional extra terms of the reference code, off in the final method.
+    logitWeight: z.number().min(0).default(0).describe("extra logit-KD term weight"),
+    ceWeight: z.number().min(0).default(0).describe("extra label cross-entropy weight"),
+    kdTemperature: z.number().positive().default(4).describe("logit-KD temperature"),
+    epochs: z.number().int().positive().default(90).describe("epochs"),
+    batchSize: z.number().int().positive().default(512).describe("images per step"),
+    microBatch: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("split each batch into chunks of this size and accumulate gradients"),
+    lr: z
+      .number()
+      .positive()
+      .optional()
+      .describe("learning rate; unset: 0.3 for ResNet students, 0.1 for MobileNetV2"),
+    momentum: z.number().min(0).default(0.9).describe("SGD momentum"),
+    weightDecay: z.number().min(0).default(5e-4).describe("weight decay"),
+    lrStep: z
+      .number()
+      .int()
+      .positive()
+      .default(30)
+      .describe("multiply the lr by lrGamma every n epochs"),
+    lrGamma: z.number().positive().default(0.1).describe("lr step factor"),
+    imageSize: z.number().int().positive().default(224).describe("training crop size"),
+    valEvery: z
+      .number()
+      .int()
+      .min(0)
+      .default(5)
+      .describe("validation distillation loss every n epochs (0: never)"),
+    workers: z.number().int().min(0).default(2).describe("loader threads"),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe("seed of the student's init and the augmentation"),
+    out: z.string().default("runs/distill").describe("run folder").meta({ arg: "dir" }),
+    checkpointEvery: z
+      .number()
+      .int()
+      .min(0)
+      .default(200)
+      .describe("also checkpoint every n steps within an epoch (0: only after each epoch)"),
+    device: z
+      .string()
+      .default("cpu")
+      .describe("where to train: cpu or cuda:N")
+      .meta({ arg: "dev" }),
+    channelsLast: z.boolean().default(false).describe("NHWC activations"),
+    syncBn: z
+      .boolean()
+      .default(false)
+      .describe("data-parallel runs: batch statistics over all ranks (SyncBatchNorm)"),
   })
   .strict();
 

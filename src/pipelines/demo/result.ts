@@ -1,5 +1,5 @@
-// Input types of the report writers. The caller (the demo, `kdep transfer suite`) computes
-// every number; the report only formats and draws them.
+// What the demo computes: every number of its report. The report module (src/report/)
+// formats and draws it; nothing here depends on how.
 
 export type SpreadKind = "std" | "half-range";
 
@@ -45,11 +45,4 @@ export interface DemoReport {
   totalSeconds: number;
   /** Where each run's metrics.jsonl lives; linked relative to the report folder. */
   runsDir: string;
-}
-
-/** One (student, dataset) cell of `kdep transfer suite`: top-1 % of each run. */
-export interface SuiteRow {
-  student: string;
-  dataset: string;
-  runs: number[];
 }
