@@ -12,15 +12,14 @@ export const DistFlags = {
     .positive()
     .optional()
     .describe("start this many local data-parallel ranks (--batch-size stays global)"),
-  distIface: z
-    .string()
-    .optional()
-    .describe("network interface for Gloo (default: GLOO_SOCKET_IFNAME)"),
+  distIface: z.string().optional().describe("network interface for Gloo (else GLOO_SOCKET_IFNAME)"),
   distTimeout: z
     .number()
     .positive()
     .optional()
-    .describe(`seconds a rank waits for the others before failing (${DEFAULT_DIST_TIMEOUT_S})`),
+    .describe(
+      `seconds a rank waits for the others before failing (${DEFAULT_DIST_TIMEOUT_S} when unset)`,
+    ),
 };
 
 export interface DistFlagValues {
