@@ -1,5 +1,5 @@
 """torchvision reference for bench/data/run.ts: the KDEP training augmentation
-(kdep-method.md §6) over an ImageFolder, torch DataLoader, batch 64, N workers.
+(docs/method.md#augmentation) over an ImageFolder, torch DataLoader, batch 64, N workers.
 
 usage: reference.py ROOT WORKERS EPOCHS  → prints one JSON line {"images_per_s": ...}
 """
@@ -13,7 +13,7 @@ from torchvision.datasets import ImageFolder
 
 
 class Lighting:
-    """robustness' Lighting (AlexNet PCA), plus the clamp of kdep-method.md §6."""
+    """robustness' Lighting (AlexNet PCA), plus the clamp of docs/method.md#augmentation."""
 
     def __init__(self, alphastd, eigval, eigvec):
         self.alphastd, self.eigval, self.eigvec = alphastd, eigval, eigvec

@@ -1,4 +1,4 @@
-// Data-pipeline throughput: the KDEP training augmentation (kdep-method.md §6) over
+// Data-pipeline throughput: the KDEP training augmentation (docs/method.md#augmentation) over
 // 512 generated 500×375 JPEGs, batch 64, 2 workers — ours against torchvision's
 // DataLoader on the same files, in the same run; then the CPU time per image of each
 // stage on both sides (one thread, steadier than throughput on a shared machine).

@@ -6,8 +6,9 @@
 #include "tensor_fns.h"
 
 namespace kdep {
-void ExportDist(Napi::Env env, Napi::Object exports);  // dist.cc
-}
+Napi::Value LoadLibrary(const Napi::CallbackInfo& info);  // library.cc
+void ExportDist(Napi::Env env, Napi::Object exports);      // dist.cc
+}  // namespace kdep
 
 namespace {
 
@@ -20,6 +21,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   at::init_num_threads();
   exports.Set("lookupOp", Napi::Function::New(env, kdep::LookupOp));
   kdep::ExportHotPaths(env, exports);
+  exports.Set("loadLibrary", Napi::Function::New(env, kdep::LoadLibrary));
   kdep::ExportDist(env, exports);
 #define KDEP_EXPORT(name)                                                    \
   {                                                                          \

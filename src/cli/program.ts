@@ -4,10 +4,12 @@ import { Command, CommanderError } from "commander";
 import { convertCommand } from "./commands/convert.js";
 import { demoCommand } from "./commands/demo.js";
 import { distillCommand } from "./commands/distill.js";
+import { exportCommand } from "./commands/export.js";
 import { infoCommand } from "./commands/info.js";
 import { subsetCommand } from "./commands/subset.js";
 import { svdCommand } from "./commands/svd.js";
 import { transferClsCommand } from "./commands/transferCls.js";
+import { transferDetCommand, transferDetTaskCommand } from "./commands/transferDet.js";
 import { transferSuiteCommand } from "./commands/transferSuite.js";
 import { type CommandSpec, registerCommand, type Settings } from "./options.js";
 
@@ -26,10 +28,13 @@ export const COMMANDS: ReadonlyArray<[path: string, spec: CommandSpec<Settings>]
   ["convert", convertCommand],
   ["demo", demoCommand],
   ["distill", distillCommand],
+  ["export", exportCommand],
   ["info", infoCommand],
   ["subset", subsetCommand],
   ["svd", svdCommand],
   ["transfer cls", transferClsCommand],
+  ["transfer det", transferDetCommand],
+  ["transfer det-task", transferDetTaskCommand],
   ["transfer suite", transferSuiteCommand],
 ] as unknown as ReadonlyArray<[string, CommandSpec<Settings>]>;
 

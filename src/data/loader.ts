@@ -34,6 +34,7 @@ import { splitPipeline, type TransformStep } from "./transforms/pipeline.js";
 import { isSegTransform, type SegTransform, splitSegTransform } from "./transforms/segmentation.js";
 import type { FromWorker, ToWorker } from "./worker.js";
 
+/** Options of a {@link DataLoader}. */
 export interface LoaderOptions {
   batchSize: number;
   /** A classification pipeline, or a joint image + mask one for segmentation datasets. */
@@ -53,6 +54,10 @@ export interface LoaderOptions {
   onEpochEnd?: (report: EpochReport) => void;
 }
 
+/**
+ * One batch from {@link DataLoader.epoch}: images as a flat typed array with its shape, labels,
+ * dataset indices.
+ */
 export interface Batch {
   /** float32 NCHW normalised, or uint8 NHWC/NCHW raw (normalise on the engine side). */
   images: Float32Array | Uint8Array;
@@ -72,6 +77,7 @@ export interface Batch {
   skipped: SkippedSample[];
 }
 
+/** What one epoch of a {@link DataLoader} delivered, including images skipped as undecodable. */
 export interface EpochReport {
   epoch: number;
   batches: number;
@@ -84,6 +90,10 @@ interface WorkerSlot {
   pending: Map<number, { resolve: (b: RawBatch) => void; reject: (e: Error) => void }>;
 }
 
+/**
+ * Seeded shuffling, batching and worker-thread decoding/augmentation; batches arrive in order and
+ * are identical for any number of workers.
+ */
 export class DataLoader {
   readonly dataset: Dataset;
   private readonly opts: Required<Omit<LoaderOptions, "distributed" | "onEpochEnd">> &

@@ -33,8 +33,10 @@ export {
   writeSafetensors,
 } from "./safetensors.js";
 
+/** The container {@link loadCheckpoint} found, told by the file's content. */
 export type CheckpointFormat = "pth-zip" | "pth-legacy" | "pickle" | "safetensors" | "npy";
 
+/** What {@link loadCheckpoint} returns. */
 export interface LoadedCheckpoint {
   format: CheckpointFormat;
   /** .pth/.pkl: the unpickled object; safetensors: a Map of tensors; .npy: one RawTensor. */

@@ -21,6 +21,7 @@ export function isNpy(bytes: Uint8Array): boolean {
   return MAGIC.every((b, i) => bytes[i] === b);
 }
 
+/** Reads a NumPy `.npy` array (C or Fortran order) from a path or bytes. */
 export function readNpy(input: string | Uint8Array, sourceName?: string): RawTensor {
   const source = sourceName ?? (typeof input === "string" ? input : "<bytes>");
   const bytes = typeof input === "string" ? readFileSync(input) : input;
@@ -92,6 +93,7 @@ export function npyBytes(t: RawTensor): Uint8Array {
   return Buffer.concat([pre, Buffer.from(header, "latin1"), t.data]);
 }
 
+/** Writes a NumPy `.npy` file, atomically. */
 export function writeNpy(path: string, t: RawTensor): void {
   atomicWriteFile(path, npyBytes(t));
 }

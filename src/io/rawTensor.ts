@@ -3,6 +3,7 @@
 // this layer never depends on the engine.
 import { type DType, ITEM_SIZE } from "../tensor/dtype.js";
 
+/** A tensor as bytes: what every checkpoint reader returns and every writer takes. */
 export interface RawTensor {
   dtype: DType;
   shape: number[];

@@ -20,6 +20,7 @@ const TO_NAME: Record<DType, string> = {
 };
 const FROM_NAME = new Map(Object.entries(TO_NAME).map(([d, n]) => [n, d as DType]));
 
+/** The tensors and metadata of a safetensors file. */
 export interface SafetensorsFile {
   tensors: Map<string, RawTensor>;
   metadata: Record<string, string>;
@@ -32,6 +33,7 @@ export function isSafetensors(bytes: Uint8Array): boolean {
   return n > 1n && n <= BigInt(bytes.length - 8) && bytes[8] === 0x7b;
 }
 
+/** Reads a safetensors file from a path or bytes. */
 export function readSafetensors(input: string | Uint8Array, sourceName?: string): SafetensorsFile {
   const source = sourceName ?? (typeof input === "string" ? input : "<bytes>");
   const bytes = typeof input === "string" ? readFileSync(input) : input;
@@ -110,6 +112,7 @@ export function safetensorsBytes(
   return Buffer.concat([len, json, ...entries.map(([, t]) => t.data)]);
 }
 
+/** Writes tensors (and optional string metadata) as a safetensors file, atomically. */
 export function writeSafetensors(
   path: string,
   tensors: Map<string, RawTensor> | Record<string, RawTensor>,

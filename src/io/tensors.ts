@@ -8,6 +8,7 @@ import { extractStateDict } from "./prefixes.js";
 import { writePth } from "./pth.js";
 import { isRawTensor, type RawTensor } from "./rawTensor.js";
 
+/** A tensor's data as a {@link RawTensor} (copied to the CPU, C order). */
 export function toRaw(t: Tensor): RawTensor {
   const cpu = t.device === "cpu" ? t : t.to({ device: "cpu" });
   const raw = { dtype: cpu.dtype, shape: cpu.shape, data: cpu.toBytes() };
@@ -15,6 +16,7 @@ export function toRaw(t: Tensor): RawTensor {
   return raw;
 }
 
+/** A tensor holding a copy of a {@link RawTensor}'s bytes. */
 export function fromRaw(r: RawTensor, device = "cpu"): Tensor {
   return fromArray(r.data, r.shape, { dtype: r.dtype, device });
 }

@@ -19,6 +19,7 @@ export interface FeatureMaps {
   [extra: string]: Tensor;
 }
 
+/** One named feature map of a backbone: channels and output stride. */
 export interface FeatureInfo {
   name: string;
   channels: number;
@@ -26,11 +27,13 @@ export interface FeatureInfo {
   stride: number;
 }
 
+/** Options of {@link BackboneApi.forwardHead}. */
 export interface HeadOptions {
   /** Return the pooled feature [N, featureDim] and skip the classifier. */
   preLogits?: boolean;
 }
 
+/** What every model of the zoo offers besides being a Module: features, head, classifier reset. */
 export interface BackboneApi {
   /** Channels of layer4 = length of the pooled feature. */
   readonly featureDim: number;
@@ -53,4 +56,5 @@ export interface BackboneApi {
   resetClassifier(numClasses: number): void;
 }
 
+/** A model of the zoo: a {@link nn.Module} with the {@link BackboneApi} methods. */
 export type Backbone = Module & BackboneApi;

@@ -12,6 +12,7 @@ import type { Tensor } from "../tensor/tensor.js";
 import type { BackboneApi, FeatureInfo, FeatureMaps, HeadOptions } from "./backbone.js";
 import { convertToChannelsLast, inputFormat, poolAndClassify } from "./common.js";
 
+/** Options of {@link MobileNetV2} (and of {@link createModel} for `mobilenet_v2`). */
 export interface MobileNetV2Options {
   /** Classifier outputs; 0 or null builds no head (forward returns the pooled feature). */
   numClasses?: number | null;
@@ -96,6 +97,7 @@ export const INVERTED_RESIDUAL_SETTING: readonly (readonly [number, number, numb
   [6, 320, 1, 1],
 ];
 
+/** MobileNetV2 with torchvision's topology, state-dict keys and initialisation. */
 export class MobileNetV2 extends Module implements BackboneApi {
   /** The `features` Sequential of torchvision (a method of the same name returns the maps). */
   readonly body: Sequential;
@@ -238,4 +240,5 @@ export class MobileNetV2 extends Module implements BackboneApi {
   }
 }
 
+/** Builds a {@link MobileNetV2}. */
 export const mobilenetV2 = (opts?: MobileNetV2Options) => new MobileNetV2(opts);

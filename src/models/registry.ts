@@ -4,6 +4,7 @@ import type { Backbone } from "./backbone.js";
 import { MobileNetV2, type MobileNetV2Options } from "./mobilenetv2.js";
 import { type ResNetName, type ResNetOptions, resnet } from "./resnet.js";
 
+/** Options of {@link createModel}; each model refuses the ones it does not know. */
 export type ModelOptions = ResNetOptions & MobileNetV2Options;
 
 interface Entry {
@@ -38,6 +39,7 @@ const MODELS = {
   },
 } satisfies Record<string, Entry>;
 
+/** Names {@link createModel} accepts. */
 export type ModelName = keyof typeof MODELS;
 
 function entry(name: string): Entry {
@@ -60,12 +62,14 @@ export function createModel(name: ModelName | string, opts: ModelOptions = {}): 
   return e.create(opts);
 }
 
+/** One entry of {@link listModels}. */
 export interface ModelInfo {
   name: ModelName;
   family: Entry["family"];
   featureDim: number;
 }
 
+/** Every model of the zoo with its family and pooled-feature size. */
 export function listModels(): ModelInfo[] {
   return Object.entries(MODELS).map(([name, e]) => ({
     name: name as ModelName,

@@ -11,6 +11,7 @@ import type { Tensor } from "../tensor/tensor.js";
 import type { BackboneApi, FeatureInfo, FeatureMaps, HeadOptions } from "./backbone.js";
 import { convertToChannelsLast, inputFormat, poolAndClassify } from "./common.js";
 
+/** Options of {@link ResNet} (and of {@link createModel} for `resnet*`). */
 export interface ResNetOptions {
   /** Classifier outputs; 0 or null builds no head (forward returns the pooled feature). */
   numClasses?: number | null;
@@ -143,6 +144,7 @@ export class Bottleneck extends Module {
 
 type Block = BasicBlock | Bottleneck;
 
+/** ResNet-18…152 with torchvision's topology (v1.5), state-dict keys and initialisation. */
 export class ResNet extends Module implements BackboneApi {
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
@@ -334,8 +336,10 @@ const DEPTHS = {
   resnet152: ["bottleneck", [3, 8, 36, 3]],
 } as const;
 
+/** The ResNet depths of the zoo. */
 export type ResNetName = keyof typeof DEPTHS;
 
+/** Builds the ResNet of the given depth; `resnet18()`… are shorthands. */
 export function resnet(name: ResNetName, opts: ResNetOptions = {}): ResNet {
   const [kind, depths] = DEPTHS[name];
   return new ResNet(kind, depths, opts);

@@ -84,6 +84,7 @@ export async function download(
   renameSync(tmp, dest);
 }
 
+/** A weights spec resolved to a local file by {@link resolveWeights}. */
 export interface ResolvedWeights {
   path: string;
   /** Stable identity of the weights: the first 16 hex digits of their SHA-256. */

@@ -75,6 +75,8 @@ export interface Binding {
   cudaDeviceCount(): number;
   version(): { libtorch?: string; parallel: string };
   tuneAllocator(mmapThreshold: number, trimThreshold: number, mmapMax?: number): boolean;
+  /** dlopen(RTLD_GLOBAL) of an operator library: its ops join the dispatcher. */
+  loadLibrary(path: string): boolean;
   // c10d (native/src/dist.cc): one process group per process; timeouts in milliseconds.
   distInit(o: DistInitOptions): void;
   distDestroy(): void;
@@ -119,8 +121,9 @@ function load(): Binding {
   );
   if (!existsSync(file)) {
     throw new Error(
-      `The kdep native addon is not built (expected ${file}). Run "npm run build:native" ` +
-        "(it needs libtorch: Debian's libtorch-dev, or LIBTORCH=/path/to/libtorch).",
+      `The kdep native addon is not built (expected ${file}). Run "npm rebuild kdep" in ` +
+        'your project, or "npm run build:native" in a kdep checkout (it needs libtorch: ' +
+        "Debian's libtorch-dev, or LIBTORCH=/path/to/libtorch).",
     );
   }
   return createRequire(import.meta.url)(file) as Binding;

@@ -5,6 +5,10 @@ import type { Tensor } from "../tensor/tensor.js";
 import { batchNorm } from "./functional.js";
 import { Module } from "./module.js";
 
+/**
+ * Options of {@link BatchNorm1d} and {@link BatchNorm2d} (PyTorch's defaults: eps 1e-5, momentum
+ * 0.1).
+ */
 export interface BatchNormConfig {
   eps?: number;
   momentum?: number | null;
@@ -82,12 +86,14 @@ abstract class BatchNormBase extends Module {
   }
 }
 
+/** Batch normalisation over [N, C, H, W] input, with PyTorch's running statistics. */
 export class BatchNorm2d extends BatchNormBase {
   constructor(numFeatures: number, config: BatchNormConfig = {}) {
     super(numFeatures, config, [4]);
   }
 }
 
+/** Batch normalisation over [N, C] or [N, C, L] input, with PyTorch's running statistics. */
 export class BatchNorm1d extends BatchNormBase {
   constructor(numFeatures: number, config: BatchNormConfig = {}) {
     super(numFeatures, config, [2, 3]);

@@ -6,6 +6,7 @@ import { type Tensor, wrap, wrapAll } from "../tensor/tensor.js";
 type Pair = number | [number, number];
 const pair = (v: Pair): [number, number] => (typeof v === "number" ? [v, v] : v);
 
+/** Stride, padding, dilation and groups of {@link conv2d}. */
 export interface Conv2dOptions {
   stride?: Pair;
   padding?: Pair;
@@ -43,6 +44,7 @@ export function conv2d(
   );
 }
 
+/** Options of {@link batchNorm}. */
 export interface BatchNormOptions {
   weight?: Tensor | null;
   bias?: Tensor | null;
@@ -87,6 +89,7 @@ export const softmax = (x: Tensor, dim: number): Tensor =>
 export const logSoftmax = (x: Tensor, dim: number): Tensor =>
   wrap(callAten("log_softmax.int", x.handle, dim, null));
 
+/** Stride and padding of the pooling functions. */
 export interface PoolOptions {
   stride?: Pair;
   padding?: Pair;
@@ -140,6 +143,7 @@ export const dropout = (x: Tensor, p = 0.5, training = true): Tensor =>
 export const dropout2d = (x: Tensor, p = 0.5, training = true): Tensor =>
   wrap(callAten("feature_dropout", x.handle, p, training));
 
+/** Options of {@link interpolate}. */
 export interface InterpolateOptions {
   size?: Pair;
   scaleFactor?: number | [number, number];
@@ -192,9 +196,11 @@ export function pad(
   );
 }
 
+/** How a loss reduces over the batch, as in PyTorch. */
 export type Reduction = "none" | "mean" | "sum";
 const REDUCTION: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
 
+/** Options of {@link crossEntropy}. */
 export interface CrossEntropyOptions {
   weight?: Tensor | null;
   ignoreIndex?: number;

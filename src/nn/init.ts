@@ -4,6 +4,7 @@ import { noGrad } from "../tensor/autograd.js";
 import { callAtenInPlace } from "../tensor/opTable.js";
 import type { Tensor } from "../tensor/tensor.js";
 
+/** Nonlinearities whose gain {@link calculateGain} knows. */
 export type Nonlinearity = "relu" | "leaky_relu" | "linear" | "sigmoid" | "tanh" | "conv2d";
 
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
@@ -46,6 +47,7 @@ export function constant_(t: Tensor, v: number): Tensor {
 export const zeros_ = (t: Tensor): Tensor => constant_(t, 0);
 export const ones_ = (t: Tensor): Tensor => constant_(t, 1);
 
+/** Options of the Kaiming initialisers (PyTorch's defaults: fan_in, leaky_relu with a = 0). */
 export interface KaimingOptions {
   a?: number;
   mode?: "fan_in" | "fan_out";

@@ -5,6 +5,7 @@ import { type Layer, Module } from "./module.js";
 
 type Pair = number | [number, number];
 
+/** max(x, 0), optionally in place. */
 export class ReLU extends Module {
   constructor(readonly inplace = false) {
     super();
@@ -14,18 +15,21 @@ export class ReLU extends Module {
   }
 }
 
+/** min(max(x, 0), 6). */
 export class ReLU6 extends Module {
   forward(x: Tensor): Tensor {
     return F.relu6(x);
   }
 }
 
+/** Returns its input. */
 export class Identity extends Module {
   forward(x: Tensor): Tensor {
     return x;
   }
 }
 
+/** Flattens dimensions startDim…endDim into one. */
 export class Flatten extends Module {
   constructor(
     readonly startDim = 1,
@@ -38,6 +42,7 @@ export class Flatten extends Module {
   }
 }
 
+/** 2-D max pooling. */
 export class MaxPool2d extends Module {
   constructor(
     readonly kernelSize: Pair,
@@ -50,6 +55,7 @@ export class MaxPool2d extends Module {
   }
 }
 
+/** 2-D average pooling. */
 export class AvgPool2d extends Module {
   constructor(
     readonly kernelSize: Pair,
@@ -62,6 +68,7 @@ export class AvgPool2d extends Module {
   }
 }
 
+/** Average pooling to a fixed output size, whatever the input size. */
 export class AdaptiveAvgPool2d extends Module {
   constructor(readonly outputSize: Pair) {
     super();
@@ -71,6 +78,10 @@ export class AdaptiveAvgPool2d extends Module {
   }
 }
 
+/**
+ * Zeroes elements with probability p while training (scaled by 1/(1−p)); the identity in eval
+ * mode.
+ */
 export class Dropout extends Module {
   constructor(readonly p = 0.5) {
     super();
@@ -80,6 +91,7 @@ export class Dropout extends Module {
   }
 }
 
+/** Zeroes whole channels with probability p while training; the identity in eval mode. */
 export class Dropout2d extends Module {
   constructor(readonly p = 0.5) {
     super();

@@ -17,6 +17,7 @@ function resetParameters(weight: Tensor, bias: Tensor | null): void {
   }
 }
 
+/** Options of {@link Conv2d}. */
 export interface Conv2dConfig {
   stride?: Pair;
   padding?: Pair;
@@ -25,6 +26,7 @@ export interface Conv2dConfig {
   bias?: boolean;
 }
 
+/** 2-D convolution with PyTorch's parameter layout ([out, in/groups, kh, kw]) and default init. */
 export class Conv2d extends Module {
   constructor(
     readonly inChannels: number,
@@ -62,6 +64,7 @@ export class Conv2d extends Module {
   }
 }
 
+/** y = x·Wᵀ + b with PyTorch's parameter layout ([out, in]) and default init. */
 export class Linear extends Module {
   constructor(
     readonly inFeatures: number,

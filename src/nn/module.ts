@@ -8,13 +8,19 @@ import { type DType, isFloating } from "../tensor/dtype.js";
 import { keep } from "../tensor/scope.js";
 import type { Tensor } from "../tensor/tensor.js";
 
+/** Keys {@link Module.loadStateDict} did not match. */
 export interface LoadResult {
   missingKeys: string[];
   unexpectedKeys: string[];
 }
 
+/** Tensors by PyTorch state-dict key. */
 export type StateDict = Map<string, Tensor>;
 
+/**
+ * Base of every layer and model: named parameters, buffers and children, state dicts in PyTorch's
+ * order, train/eval, device moves.
+ */
 export class Module {
   training = true;
   readonly #params = new Map<string, Tensor | null>();
@@ -224,4 +230,5 @@ export interface Forward {
   forward(x: Tensor): Tensor;
 }
 
+/** A module with a forward(x) method: what {@link Sequential} chains. */
 export type Layer = Module & Forward;

@@ -3,6 +3,7 @@
 // chained updates while giving the same values.
 import type { ParamGroup } from "./sgd.js";
 
+/** A learning-rate schedule, as data (step, multi-step, cosine, poly…). */
 export type Schedule =
   | { kind: "step"; stepSize: number; gamma?: number }
   | { kind: "multistep"; milestones: readonly number[]; gamma?: number }
@@ -29,6 +30,7 @@ export function lrFactor(s: Schedule, t: number, baseLr = 1): number {
   }
 }
 
+/** A linear warm-up before a schedule. */
 export interface Warmup {
   steps: number;
   startFactor?: number;

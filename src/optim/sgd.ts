@@ -6,6 +6,7 @@ import { clone } from "../tensor/ops/shape.js";
 import { keep, tidy } from "../tensor/scope.js";
 import type { Tensor } from "../tensor/tensor.js";
 
+/** Options of {@link SGD} (PyTorch's names and defaults). */
 export interface SGDOptions {
   lr: number;
   momentum?: number;
@@ -15,12 +16,14 @@ export interface SGDOptions {
   maximize?: boolean;
 }
 
+/** A parameter group of {@link SGD} with every option resolved. */
 export interface ParamGroup extends Required<SGDOptions> {
   params: Tensor[];
   /** The lr a schedule multiplies (PyTorch's initial_lr). */
   initialLr: number;
 }
 
+/** A parameter group as given to {@link SGD}: parameters plus options overriding the defaults. */
 export type ParamGroupInput = { params: Tensor[] } & Partial<SGDOptions>;
 
 /** Serialisable state in torch.optim's layout (params referenced by index). */
@@ -40,6 +43,10 @@ export interface SGDState {
   }>;
 }
 
+/**
+ * Stochastic gradient descent with PyTorch's exact update (momentum, dampening, Nesterov, weight
+ * decay, parameter groups) and torch.optim's state layout.
+ */
 export class SGD {
   readonly paramGroups: ParamGroup[];
   readonly #buffers = new Map<Tensor, Tensor>();

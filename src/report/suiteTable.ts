@@ -1,6 +1,7 @@
-// `kdep transfer suite` results in the style of the paper's Figure 1 (kdep-method.md §11):
-// one row per student, one column per dataset plus the mean of datasets, each cell
-// "mean ± spread" over runs. Written as suite.md, suite.csv, suite.json and suite.png.
+// `kdep transfer suite` results in the style of the paper's Figure 1
+// (docs/method.md#results-the-paper-reports): one row per student, one column per dataset plus the
+// mean of datasets, each cell "mean ± spread" over runs. Written as suite.md, suite.csv, suite.json
+// and suite.png.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { barChart, svgToPng } from "./charts.js";

@@ -1,5 +1,6 @@
 // Data types, by their PyTorch names. Codes are c10::ScalarType's enum values, which is what
 // the native layer and ATen operators take.
+/** Tensor data types, by their PyTorch names. */
 export type DType =
   | "uint8"
   | "int8"

@@ -4,6 +4,7 @@ import { isHandleValue, type NativeHandle, native, type OpResult } from "../nati
 import { type DType, dtypeFromCode, ITEM_SIZE } from "./dtype.js";
 import { type Disposable, track } from "./scope.js";
 
+/** The typed arrays tensor data is read into and created from. */
 export type TypedArray =
   | Float32Array
   | Float64Array
@@ -25,6 +26,10 @@ const setDataOp = (): number => {
   return setDataId;
 };
 
+/**
+ * A libtorch tensor held through an opaque handle; ops are methods (PyTorch's names, camelCased).
+ * Free it with dispose() or inside {@link tidy}.
+ */
 export class Tensor implements Disposable {
   #handle: NativeHandle;
   #meta: [number[], number, string] | undefined;

@@ -3,10 +3,12 @@
 import { availableParallelism } from "node:os";
 import { native } from "../native/binding.js";
 
+/** Sets libtorch's intra-op thread count. */
 export function setNumThreads(n: number): void {
   native.setNumThreads(n);
 }
 
+/** libtorch's intra-op thread count. */
 export function getNumThreads(): number {
   return native.getNumThreads();
 }

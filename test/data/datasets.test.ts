@@ -166,6 +166,7 @@ describe("detection readers", () => {
       box: [10, 20, 40, 60],
       label: 1,
       iscrowd: false,
+      area: 1200,
       segmentation: undefined,
     });
     assert.equal(d.records[0].objects[1].iscrowd, true);

@@ -1,5 +1,6 @@
-// The SVD pass on a real teacher pass (kdep-method.md §3): V, μ and σ from `runSvd`, streamed
-// and --exact, against torch.linalg.svd of the centred features of the same augmented images.
+// The SVD pass on a real teacher pass (docs/method.md#svd-alignment): V, μ and σ from `runSvd`,
+// streamed and --exact, against torch.linalg.svd of the centred features of the same augmented
+// images.
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,10 +1,9 @@
 // `kdep transfer cls`: fine-tune (or linear-probe) a pre-trained backbone on a
 // classification dataset; `--runs N` repeats it with seeds seed, seed+1, ….
+import { runClassification } from "../../api/transfer.js";
 import { TransferConfigSchema } from "../../pipelines/transfer/classifyConfig.js";
-import { transferData } from "../../pipelines/transfer/datasets.js";
 import { DistFlags, joinDistributed, splitDistFlags } from "../distOptions.js";
 import { defineCommand, UsageError } from "../options.js";
-import { transferRuns, weightsPath } from "../transferRuns.js";
 
 export const transferClsCommand = defineCommand({
   name: "cls",
@@ -14,10 +13,9 @@ export const transferClsCommand = defineCommand({
   run: async (settings) => {
     const [dist, c] = splitDistFlags(settings);
     if (!c.data) throw new UsageError("transfer cls needs --data");
-    const group = joinDistributed(dist);
-    const data = await transferData(c.dataset, c.data);
-    const results = await transferRuns(c, data, await weightsPath(c.weights), group);
-    if (group && !group.isLead) return;
+    const distributed = joinDistributed(dist);
+    const results = await runClassification({ ...c, distributed });
+    if (distributed && !distributed.isLead) return;
     results.forEach((r, run) => {
       console.log(
         `run ${run}: best top-1 ${r.bestTop1.toFixed(2)} (epoch ${r.bestEpoch}), final top-1 ${r.finalTop1.toFixed(2)}, top-5 ${r.finalTop5.toFixed(2)}, per-class ${r.finalMeanPerClass.toFixed(2)}`,

@@ -1,6 +1,6 @@
 // Caltech-256: 256_ObjectCategories/<NNN.name>/<NNN_XXXX>.jpg, 257 categories including
-// 257.clutter. kdep-method.md §7: categories sorted; in each, the first 60 images by
-// file index (the XXXX) are train, the rest test.
+// 257.clutter. docs/method.md#classification-transfer: categories sorted; in each, the first 60
+// images by file index (the XXXX) are train, the rest test.
 import { join } from "node:path";
 import { Dataset } from "./dataset.js";
 import { exists, isImageFile, listDir } from "./files.js";
@@ -8,6 +8,10 @@ import { findClasses } from "./imageFolder.js";
 
 export const CALTECH_TRAIN_PER_CLASS = 60;
 
+/**
+ * Caltech-256 (257 classes with clutter): the first 60 images of each class by file number for
+ * train, the rest for test.
+ */
 export async function caltech256(
   root: string,
   split: "train" | "test",

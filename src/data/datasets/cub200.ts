@@ -7,6 +7,7 @@ import { Dataset } from "./dataset.js";
 import { exists, isDir, lines, readText } from "./files.js";
 import { imageFolder } from "./imageFolder.js";
 
+/** CUB-200-2011 with its official train/test split. */
 export async function cub200(root: string, split: "train" | "test"): Promise<Dataset> {
   const base = (await exists(join(root, "CUB_200_2011", "images.txt")))
     ? join(root, "CUB_200_2011")

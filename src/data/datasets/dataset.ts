@@ -31,6 +31,7 @@ export interface FileSource {
   paths: string[];
 }
 
+/** The plain data a {@link Dataset} holds; it is what the loader posts to its worker threads. */
 export interface DatasetSpec {
   name: string;
   classes: string[];
@@ -42,6 +43,7 @@ export interface DatasetSpec {
   maskMap?: "identity" | "ade20k";
 }
 
+/** One decoded sample with its label. */
 export interface Sample {
   label: number;
   /** The file the sample comes from, or `name[index]` for in-memory sources. */
@@ -50,6 +52,10 @@ export interface Sample {
   loadMask?(): Promise<DecodedImage>;
 }
 
+/**
+ * A dataset as plain data (class names, labels, where each sample's pixels are), decoded lazily by
+ * the {@link DataLoader}.
+ */
 export class Dataset {
   readonly spec: DatasetSpec;
 

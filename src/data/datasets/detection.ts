@@ -10,6 +10,8 @@ export interface DetObject {
   label: number;
   iscrowd?: boolean;
   difficult?: boolean;
+  /** COCO's annotation area (of the mask), which decides small/medium/large. */
+  area?: number;
   segmentation?: unknown; // COCO polygons / RLE, passed through
 }
 
@@ -23,6 +25,8 @@ export interface DetRecord {
 
 export interface DetDataset {
   classes: string[];
+  /** COCO: the category id of each class (for results files). */
+  categoryIds?: number[];
   records: DetRecord[];
 }
 
@@ -33,6 +37,7 @@ interface CocoJson {
     bbox: number[];
     category_id: number;
     iscrowd?: number;
+    area?: number;
     segmentation?: unknown;
   }[];
   categories: { id: number; name: string }[];
@@ -74,16 +79,20 @@ export async function cocoInstances(jsonPath: string, imageDir: string): Promise
       box: [x, y, x + w, y + h],
       label,
       iscrowd: a.iscrowd === 1,
+      area: a.area,
       segmentation: a.segmentation,
     });
   }
-  return { classes: cats.map((c) => c.name), records };
+  return { classes: cats.map((c) => c.name), categoryIds: cats.map((c) => c.id), records };
 }
 
 /** VOC detection: ImageSets/Main/<split>.txt ids, Annotations/<id>.xml, JPEGImages/<id>.jpg. */
-export async function vocDetection(base: string, split: string): Promise<DetDataset> {
+export async function vocDetection(
+  base: string,
+  split: string,
+  classes: string[] = VOC_CLASSES.slice(1),
+): Promise<DetDataset> {
   const what = `VOC detection(${base})`;
-  const classes = VOC_CLASSES.slice(1);
   const index = new Map(classes.map((c, i) => [c, i]));
   const records: DetRecord[] = [];
   for (const id of lines(await readText(join(base, "ImageSets", "Main", `${split}.txt`), what))) {

@@ -1,11 +1,14 @@
 // DTD (Describable Textures): dtd/images/<class>/<file>.jpg with split lists
 // dtd/labels/{train,val,test}N.txt ("banded/banded_0002.jpg" per line), N = 1..10.
-// kdep-method.md §7: split 1, train = train1 + val1, test = test1, 47 classes.
+// docs/method.md#classification-transfer: split 1, train = train1 + val1, test = test1, 47 classes.
 import { join } from "node:path";
 import { Dataset } from "./dataset.js";
 import { exists, lines, readText } from "./files.js";
 import { findClasses } from "./imageFolder.js";
 
+/**
+ * The Describable Textures Dataset: split k's train (train k + val k) or test images, 47 classes.
+ */
 export async function dtd(
   root: string,
   split: "train" | "val" | "test" | "trainval",

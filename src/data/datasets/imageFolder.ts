@@ -6,12 +6,17 @@ import { join } from "node:path";
 import { Dataset } from "./dataset.js";
 import { isDir, isImageFile, listDir, sortCodepoint } from "./files.js";
 
+/** Options of {@link imageFolder}. */
 export interface ImageFolderOptions {
   /** Use these class names (and their order) instead of the sub-directories found. */
   classes?: string[];
   name?: string;
 }
 
+/**
+ * A dataset of `root/<class>/*.{jpg,png,webp}` (torchvision's ImageFolder: classes sorted, files
+ * walked recursively).
+ */
 export async function imageFolder(root: string, opts: ImageFolderOptions = {}): Promise<Dataset> {
   const what = opts.name ?? `ImageFolder(${root})`;
   const classes = opts.classes ?? (await findClasses(root, what));

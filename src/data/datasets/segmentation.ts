@@ -1,7 +1,7 @@
 // Segmentation readers (index + sample loading): VOC2012 (+ SBD train_aug list),
 // Cityscapes (gtFine labelTrainIds), ADE20K (SceneParsing). Each sample is an RGB image
 // file plus a one-channel label PNG; 255 is the ignore label throughout
-// (kdep-method.md §8).
+// (docs/method.md#segmentation-transfer).
 import { basename, join } from "node:path";
 import { Dataset } from "./dataset.js";
 import { exists, isDir, isImageFile, lines, listDir, readText, sortCodepoint } from "./files.js";

@@ -1,4 +1,4 @@
-// The ImageNet subset of kdep-method.md §1: `perClass` images drawn from every class
+// The ImageNet subset of docs/method.md#pipeline: `perClass` images drawn from every class
 // of train/ (128 × 1000 = 10% of ImageNet-1K), class-balanced, deterministic given the
 // seed. Files are hard-linked (copied when linking is impossible, e.g. across
 // filesystems); val/ is carried along whole so the subset is a complete ImageNet root.
@@ -9,6 +9,7 @@ import { Rng, STREAM_SUBSET } from "../rng.js";
 import { exists, isDir } from "./files.js";
 import { findClasses, walkImages } from "./imageFolder.js";
 
+/** Options of {@link makeSubset} (`kdep subset`). */
 export interface SubsetOptions {
   src: string;
   dst: string;
@@ -18,6 +19,7 @@ export interface SubsetOptions {
   log?: (msg: string) => void;
 }
 
+/** The record `kdep subset` writes as `kdep-subset.json`: seed, counts and the files chosen. */
 export interface SubsetManifest {
   kind: "kdep-imagenet-subset";
   version: 1;
@@ -35,6 +37,7 @@ export interface SubsetManifest {
 
 export const MANIFEST_NAME = "kdep-subset.json";
 
+/** `kdep subset`: a class-balanced, seeded subset of an ImageNet-style tree, made of hard links. */
 export async function makeSubset(o: SubsetOptions): Promise<SubsetManifest> {
   const perClass = o.perClass ?? 128;
   const log = o.log ?? console.log;

@@ -1,6 +1,6 @@
 // Photometric transforms: torchvision 0.14's ColorJitter on PIL images (Pillow's
 // ImageEnhance arithmetic reproduced exactly) and the AlexNet PCA lighting of
-// kdep-method.md §6.
+// docs/method.md#augmentation.
 import type { DecodedImage } from "../image.js";
 import type { Rng } from "../rng.js";
 
@@ -169,7 +169,7 @@ export function colorJitter(img: DecodedImage, p: JitterParams): void {
   }
 }
 
-/** AlexNet PCA lighting constants (ImageNet RGB, kdep-method.md §6). */
+/** AlexNet PCA lighting constants (ImageNet RGB, docs/method.md#augmentation). */
 export const IMAGENET_PCA = {
   eigval: [0.2175, 0.0188, 0.0045],
   eigvec: [

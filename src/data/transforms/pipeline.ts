@@ -12,6 +12,10 @@ import { colorJitterLazy, type LazyPixels, lazy, materialize } from "./fused.js"
 import { centerCrop, randomResizedCropParams, resizedCrop, resizeShorter } from "./geometry.js";
 import type { FloatStage } from "./tensor.js";
 
+/**
+ * One step of an image transform pipeline, as data (torchvision's transforms by name and
+ * parameters).
+ */
 export type TransformStep =
   | { op: "randomResizedCrop"; size: number; scale?: [number, number]; ratio?: [number, number] }
   | { op: "resize"; size: number }
@@ -22,12 +26,14 @@ export type TransformStep =
   | { op: "lighting"; alphaStd: number; clamp?: boolean }
   | { op: "normalize"; mean: number[]; std: number[] };
 
+/** ImageNet's per-channel RGB mean (torchvision's normalisation). */
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
+/** ImageNet's per-channel RGB standard deviation (torchvision's normalisation). */
 export const IMAGENET_STD = [0.229, 0.224, 0.225];
 export const CIFAR100_MEAN = [0.5071, 0.4867, 0.4408];
 export const CIFAR100_STD = [0.2675, 0.2565, 0.2761];
 
-/** kdep-method.md §6: the augmentation of the distillation and SVD passes. */
+/** docs/method.md#augmentation: the augmentation of the distillation and SVD passes. */
 export function kdepTrainTransform(size = 224): TransformStep[] {
   return [
     { op: "randomResizedCrop", size, scale: [0.08, 1], ratio: [3 / 4, 4 / 3] },
@@ -39,7 +45,7 @@ export function kdepTrainTransform(size = 224): TransformStep[] {
   ];
 }
 
-/** kdep-method.md §7: transfer training, RandomResizedCrop(224) + flip. */
+/** docs/method.md#classification-transfer: transfer training, RandomResizedCrop(224) + flip. */
 export function transferTrainTransform(mean = [0, 0, 0], std = [1, 1, 1]): TransformStep[] {
   return [
     { op: "randomResizedCrop", size: 224 },
@@ -49,7 +55,7 @@ export function transferTrainTransform(mean = [0, 0, 0], std = [1, 1, 1]): Trans
   ];
 }
 
-/** kdep-method.md §7: transfer evaluation, Resize(256) → CenterCrop(224). */
+/** docs/method.md#classification-transfer: transfer evaluation, Resize(256) → CenterCrop(224). */
 export function transferTestTransform(mean = [0, 0, 0], std = [1, 1, 1]): TransformStep[] {
   return [
     { op: "resize", size: 256 },

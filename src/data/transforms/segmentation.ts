@@ -1,5 +1,5 @@
-// Joint image + label-mask transforms of the segmentation transfer (kdep-method.md §8,
-// the PSPNet protocol of hszhao/semseg):
+// Joint image + label-mask transforms of the segmentation transfer
+// (docs/method.md#segmentation-transfer, the PSPNet protocol of hszhao/semseg):
 //
 //   train: RandScale → RandRotate(±10°, p 0.5) → RandomGaussianBlur(p 0.5)
 //          → RandomHorizontalFlip(p 0.5) → Crop(512, 'rand') → ToTensor → Normalize
@@ -33,7 +33,7 @@ export { applySegOps };
 export const IGNORE_LABEL = 255;
 /** The mean colour as uint8 padding: round(255 · IMAGENET_MEAN) = [124, 116, 104]. */
 export const SEG_FILL = IMAGENET_MEAN.map((m) => Math.round(m * 255));
-/** kdep-method.md §8: crop size and per-dataset random-scale ranges. */
+/** docs/method.md#segmentation-transfer: crop size and per-dataset random-scale ranges. */
 export const SEG_CROP = 512;
 export const SEG_SCALE: Record<"cityscapes" | "voc2012" | "ade20k", [number, number]> = {
   cityscapes: [0.5, 2.0],
@@ -75,7 +75,7 @@ function cropSize(c: number | [number, number]): [number, number] {
   return typeof c === "number" ? [c, c] : c;
 }
 
-/** kdep-method.md §8, training. `scale` per dataset: SEG_SCALE. */
+/** docs/method.md#segmentation-transfer, training. `scale` per dataset: SEG_SCALE. */
 export function segTrainTransform(o: SegTrainOptions = {}): SegTransform {
   return {
     kind: "segmentation",

@@ -13,6 +13,10 @@
 // writes integral numbers as int; wrap a value in PyFloat to force a float.
 import type { RawTensor } from "../rawTensor.js";
 
+/**
+ * A value read from (or written to) a pickle: tensors as {@link RawTensor}, dicts as Maps, tuples,
+ * lists, numbers, strings.
+ */
 export type PyValue =
   | null
   | boolean

@@ -15,6 +15,7 @@ import { splitHead } from "./head.js";
 import { referenceNetworkKeys, robustnessCheckpoint } from "./robustness.js";
 import { readSource } from "./source.js";
 
+/** Options of {@link convertCheckpoint} (`kdep convert`). */
 export interface ConvertOptions {
   input: string;
   output: string;
@@ -32,6 +33,7 @@ export interface Rename {
   to: string;
 }
 
+/** What {@link convertCheckpoint} did: architecture, unwrapped layers, renamed and dropped keys. */
 export interface ConvertResult {
   format: ConvertFormat;
   arch: string;
@@ -57,6 +59,10 @@ function renames(from: string[], to: string[]): Rename[] {
   return from.map((f, i) => ({ from: f, to: to[i] })).filter((r) => r.from !== r.to);
 }
 
+/**
+ * `kdep convert`: reads any checkpoint kdep understands, checks it is the network it claims to be
+ * and writes it in another framework's format, atomically.
+ */
 export function convertCheckpoint(opts: ConvertOptions): ConvertResult {
   const format = parseFormat(opts.to);
   const epoch = opts.epoch ?? 0;

@@ -11,6 +11,7 @@ export const CONVERT_FORMATS = {
     'Detectron2 .pkl {"model": {name: ndarray}, matching_heuristics: True}, ResNet stem./resN. names',
 } as const;
 
+/** Output formats of {@link convertCheckpoint}. */
 export type ConvertFormat = keyof typeof CONVERT_FORMATS;
 
 export function isConvertFormat(name: string): name is ConvertFormat {

@@ -26,6 +26,7 @@ import {
 import { demoTeacher, type TeacherInfo } from "./teacher.js";
 import { transferAll } from "./transferStage.js";
 
+/** Options of {@link runDemo} (`kdep demo`). */
 export interface DemoOptions {
   quick?: boolean;
   out: string;
@@ -37,6 +38,7 @@ export interface DemoOptions {
 
 type Progress = NonNullable<DemoOptions["progress"]>;
 
+/** `kdep demo`: KDEP against its baselines in miniature on Fashion-MNIST, with a report. */
 export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   const s: DemoSettings = o.quick ? QUICK : FULL;
   const seeds = o.seeds ?? s.seeds;

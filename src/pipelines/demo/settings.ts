@@ -72,8 +72,8 @@ export const QUICK: DemoSettings = {
 export const MEAN = [0.286, 0.286, 0.286];
 export const STD = [0.353, 0.353, 0.353];
 
-/** KDEP's augmentation (kdep-method.md §6) scaled to 28-px images: the crop keeps at least a
- * third of the image, since 8% of a 28-px garment is a few pixels. */
+/** KDEP's augmentation (docs/method.md#augmentation) scaled to 28-px images: the crop keeps at
+ * least a third of the image, since 8% of a 28-px garment is a few pixels. */
 export function pretrainTransform(size: number): TransformStep[] {
   return [
     { op: "randomResizedCrop", size, scale: [0.35, 1], ratio: [3 / 4, 4 / 3] },

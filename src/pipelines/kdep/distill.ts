@@ -1,4 +1,4 @@
-// KDEP distillation (kdep-method.md §2–§5): a frozen teacher's pooled pre-ReLU feature,
+// KDEP distillation (docs/method.md): a frozen teacher's pooled pre-ReLU feature,
 // aligned by SVD (or a baseline), becomes the regression target of a randomly initialised
 // student's pooled pre-ReLU feature. The student alone is exported after every epoch.
 import { join } from "node:path";
@@ -52,6 +52,7 @@ export interface DistillInputs {
   distributed?: DistGroup;
 }
 
+/** What {@link runDistill} returns: the student, where it was written, the loop's history. */
 export interface DistillResult extends TrainResult {
   runDir: string;
   studentPath: string;

@@ -1,5 +1,5 @@
-// `kdep distill` configuration: the paper's recipe (kdep-method.md §5) as defaults, stated
-// once here. Configs are plain data, validated; unknown keys are refused.
+// `kdep distill` configuration: the paper's recipe (docs/method.md#loss-and-optimisation) as
+// defaults, stated once here. Configs are plain data, validated; unknown keys are refused.
 import { z } from "zod";
 
 export const DistillConfigSchema = z

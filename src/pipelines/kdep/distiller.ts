@@ -50,7 +50,7 @@ export class Distiller extends Module {
     return this.needLogits ? { feature, logits: this.student.forwardHead(map) } : { feature };
   }
 
-  /** The same tensor goes to teacher and student (kdep-method.md §5). */
+  /** The same tensor goes to teacher and student (docs/method.md#loss-and-optimisation). */
   losses(images: Tensor, labels: Tensor): Record<string, Tensor> {
     const x = this.opts.channelsLast ? images.channelsLast() : images;
     const s = this.studentOut(x);

@@ -1,4 +1,4 @@
-// Power temperature scaling of the distillation target (kdep-method.md §4):
+// Power temperature scaling of the distillation target (docs/method.md#pts):
 //   PTS(z) = sign(z) · (|z| / T)^(1/n),  PTS(0) = 0,  default T = 0.1, n = 3.
 // It squashes the few large leading SVD components and lifts the many small ones, so the
 // student is not asked to match a long-tailed variance spectrum.

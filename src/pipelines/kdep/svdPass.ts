@@ -1,5 +1,5 @@
-// `kdep svd` (kdep-method.md §3): one pass of the frozen teacher over the (10%) training set
-// with the training augmentation, accumulating feature moments in float64, then the
+// `kdep svd` (docs/method.md#svd-alignment): one pass of the frozen teacher over the (10%) training
+// set with the training augmentation, accumulating feature moments in float64, then the
 // eigen-decomposition of the centred scatter. Resumable: the accumulators are checkpointed.
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -17,6 +17,7 @@ import { pollSignals, StopSignal } from "../common/interrupt.js";
 import { Progress } from "../common/runLog.js";
 import { FeatureMoments, type SvdResult } from "./featureMoments.js";
 
+/** The record `kdep svd` writes as `svd.json`: the teacher id, image count, seed and transform. */
 export interface SvdManifest {
   format: "kdep-svd/1";
   /** Architecture and weights of the teacher these statistics belong to. */

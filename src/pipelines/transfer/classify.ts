@@ -1,6 +1,6 @@
-// Classification transfer (kdep-method.md §7): a new Linear head on a pre-trained backbone,
-// everything fine-tuned (or a linear probe), evaluated every N epochs; the reported number is
-// the best top-1 over those evaluations, with the final one beside it.
+// Classification transfer (docs/method.md#classification-transfer): a new Linear head on a
+// pre-trained backbone, everything fine-tuned (or a linear probe), evaluated every N epochs; the
+// reported number is the best top-1 over those evaluations, with the final one beside it.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
@@ -37,6 +37,7 @@ export interface ClassifyInputs {
   distributed?: DistGroup;
 }
 
+/** One classification transfer run: accuracies, history and the trained model. */
 export interface ClassifyResult {
   bestTop1: number;
   finalTop1: number;

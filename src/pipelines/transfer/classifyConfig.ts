@@ -1,4 +1,5 @@
-// `kdep transfer cls` configuration: kdep-method.md §7's protocol as defaults.
+// `kdep transfer cls` configuration: the protocol of docs/method.md#classification-transfer
+// as defaults.
 import { z } from "zod";
 
 export const DATASETS = [

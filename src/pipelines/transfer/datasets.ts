@@ -1,5 +1,6 @@
-// The transfer datasets of kdep-method.md §7 with their train/test splits and normalisation
-// (CIFAR-100 its own statistics; DTD, Caltech-256 and CUB none — as the paper reports them).
+// The transfer datasets of docs/method.md#classification-transfer with their train/test splits and
+// normalisation (CIFAR-100 its own statistics; DTD, Caltech-256 and CUB none — as the paper reports
+// them).
 import { join } from "node:path";
 import { caltech256 } from "../../data/datasets/caltech256.js";
 import { cifar100 } from "../../data/datasets/cifar100.js";

@@ -5,6 +5,7 @@ import { DTYPE_CODE, type DType, ITEM_SIZE } from "../dtype.js";
 import { callAten } from "../opTable.js";
 import { Tensor, type TypedArray, wrap } from "../tensor.js";
 
+/** Data type, device and autograd flag of a new tensor. */
 export interface CreateOptions {
   dtype?: DType;
   device?: string;
@@ -93,10 +94,13 @@ function factory(name: string, shape: readonly number[], o: CreateOptions, ...pr
   return t;
 }
 
+/** A tensor of zeros. */
 export const zeros = (shape: readonly number[], o: CreateOptions = {}): Tensor =>
   factory("zeros", shape, o);
+/** A tensor of ones. */
 export const ones = (shape: readonly number[], o: CreateOptions = {}): Tensor =>
   factory("ones", shape, o);
+/** An uninitialised tensor of the given shape. */
 export const empty = (shape: readonly number[], o: CreateOptions = {}): Tensor =>
   factory("empty.memory_format", shape, o);
 /** Uniform on [0, 1). */
@@ -106,6 +110,7 @@ export const rand = (shape: readonly number[], o: CreateOptions = {}): Tensor =>
 export const randn = (shape: readonly number[], o: CreateOptions = {}): Tensor =>
   factory("randn", shape, o);
 
+/** A tensor of the given shape filled with `value`. */
 export function full(shape: readonly number[], value: number, o: CreateOptions = {}): Tensor {
   const t = wrap(
     callAten(

@@ -43,7 +43,7 @@ for name, case in cases.items():
         elif kind == "to_tensor":
             img = F.to_tensor(img)
         elif kind == "lighting":
-            # robustness' Lighting with a fixed alpha, then the clamp of kdep-method.md §6
+            # robustness' Lighting with a fixed alpha, then the clamp of docs/method.md#augmentation
             alpha = torch.tensor(op["alpha"], dtype=torch.float32)
             rgb = EIGVEC.clone().mul(alpha.view(1, 3).expand(3, 3)).mul(EIGVAL.view(1, 3).expand(3, 3)).sum(1)
             img = img.add(rgb.view(3, 1, 1).expand_as(img)).clamp(0, 1)

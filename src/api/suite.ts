@@ -1,0 +1,104 @@
+// `kdep transfer suite` as a library call: CIFAR-100, DTD, Caltech-256 and CUB-200 for one or
+// more students, each with the classification protocol of `transfer cls` → the Figure-1 table.
+import { existsSync } from "node:fs";
+import { basename, join } from "node:path";
+import { z } from "zod";
+import { TransferConfigSchema } from "../pipelines/transfer/classifyConfig.js";
+import { transferData } from "../pipelines/transfer/datasets.js";
+import { writeSuiteTable } from "../report/suiteTable.js";
+import type { SuiteRow } from "../report/types.js";
+import { type LogFn, stderrLog } from "./teacher.js";
+import { transferRuns, weightsPath } from "./transfer.js";
+import { validateOptions } from "./validate.js";
+
+/** Where each suite dataset lives under dataRoot (the names the archives unpack to). */
+const SUITE = {
+  cifar100: ["cifar-100-python", "cifar-100-python.tar.gz", "cifar-100-binary", "cifar100"],
+  dtd: ["dtd"],
+  caltech256: ["256_ObjectCategories", "caltech256"],
+  cub200: ["CUB_200_2011", "cub200"],
+} as const;
+type SuiteDataset = keyof typeof SUITE;
+const SUITE_DATASETS = Object.keys(SUITE) as SuiteDataset[];
+
+/** Settings of `kdep transfer suite` (its flags, help and defaults come from this schema). */
+export const TransferSuiteSchema = z
+  .object({
+    students: z
+      .array(z.string().min(1))
+      .min(1)
+      .describe("checkpoints, name=path to label them; none = random init")
+      .meta({ arg: "list" }),
+    dataRoot: z
+      .string()
+      .describe("folder holding cifar-100-python, dtd, 256_ObjectCategories, CUB_200_2011")
+      .meta({ arg: "dir" }),
+    datasets: z
+      .array(z.enum(SUITE_DATASETS as [SuiteDataset, ...SuiteDataset[]]))
+      .min(1)
+      .default(SUITE_DATASETS)
+      .describe("which of the suite's datasets"),
+    ...TransferConfigSchema.omit({
+      dataset: true,
+      data: true,
+      weights: true,
+      runs: true,
+      out: true,
+    }).shape,
+    runs: z.number().int().positive().default(2).describe("runs per dataset (the paper: 2)"),
+    out: z.string().default("runs/suite").describe("suite folder").meta({ arg: "dir" }),
+  })
+  .strict();
+
+/** Options of {@link runTransferSuite}: the settings of `kdep transfer suite`. */
+export type SuiteOptions = z.input<typeof TransferSuiteSchema>;
+
+/** What {@link runTransferSuite} wrote: every run's best top-1 and the table files. */
+export interface SuiteResult {
+  rows: SuiteRow[];
+  files: { md: string; csv: string; json: string; png: string };
+}
+
+/** "name=path" or "path" (named after the file) → labelled students; names must differ. */
+export function parseStudents(list: readonly string[]): Array<{ name: string; path: string }> {
+  const students = list.map((s) => {
+    const eq = s.indexOf("=");
+    const path = eq >= 0 ? s.slice(eq + 1) : s;
+    const name = eq >= 0 ? s.slice(0, eq) : basename(s).replace(/\.[^.]+$/, "");
+    return { name, path };
+  });
+  const names = students.map((s) => s.name);
+  if (new Set(names).size !== names.length)
+    throw new Error(`students: expected distinct names but received ${names.join(", ")}`);
+  return students;
+}
+
+/** The suite: every student × dataset, `runs` fine-tunings each, then the Figure-1 table. */
+export async function runTransferSuite(
+  options: SuiteOptions,
+  log: LogFn = stderrLog,
+): Promise<SuiteResult> {
+  const o = validateOptions(TransferSuiteSchema, options, "runTransferSuite");
+  const { students: list, dataRoot, datasets, out, ...protocol } = o;
+  const rows: SuiteRow[] = [];
+  for (const st of parseStudents(list)) {
+    const weights = await weightsPath(st.path);
+    for (const dataset of SUITE_DATASETS.filter((d) => datasets.includes(d))) {
+      const dirs = SUITE[dataset];
+      const dir = dirs.map((d) => join(dataRoot, d)).find((p) => existsSync(p));
+      if (!dir) throw new Error(`${dataset}: none of ${dirs.join(", ")} under ${dataRoot}`);
+      const c = TransferConfigSchema.parse({
+        ...protocol,
+        weights: st.path,
+        dataset,
+        data: dir,
+        out: join(out, st.name, dataset),
+      });
+      const data = await transferData(c.dataset, dir);
+      const accs = (await transferRuns(c, data, weights, log)).map((r) => r.bestTop1);
+      rows.push({ student: st.name, dataset, runs: accs });
+      log(`${st.name} · ${dataset}: ${accs.map((a) => a.toFixed(2)).join(", ")}`);
+    }
+  }
+  return { rows, files: await writeSuiteTable(out, rows) };
+}

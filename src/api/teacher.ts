@@ -1,0 +1,51 @@
+// Pieces the KDEP stages share: the teacher (architecture + weights spec → model and an id
+// naming both) and the ImageFolder split (train/ and an optional val/ beside it).
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { Dataset } from "../data/datasets/dataset.js";
+import { imageFolder } from "../data/datasets/imageFolder.js";
+import type { Backbone } from "../models/backbone.js";
+import { createModel } from "../models/registry.js";
+import { loadWeightsInto, resolveWeights } from "../models/weights.js";
+import { manualSeed } from "../tensor/index.js";
+
+/** Where the API's notes go (the CLI: stderr). */
+export type LogFn = (line: string) => void;
+export const stderrLog: LogFn = (line) => process.stderr.write(`${line}\n`);
+
+export interface LoadedTeacher {
+  model: Backbone;
+  /** Architecture plus the weights' hash prefix (or the seed of a random init). */
+  id: string;
+}
+
+/** Builds the teacher with its pre-ReLU feature and loads `weights` (file, URL, torchvision:). */
+export async function loadTeacher(
+  arch: string,
+  weights: string | undefined,
+  seed: number,
+  log: LogFn = stderrLog,
+): Promise<LoadedTeacher> {
+  manualSeed(seed);
+  const model = createModel(arch, { preReluFeature: true });
+  if (!weights) {
+    log(`warning: no teacher weights; using a randomly initialised ${arch} (seed ${seed})`);
+    return { model, id: `${arch}@random-seed${seed}` };
+  }
+  const w = await resolveWeights(weights);
+  for (const line of loadWeightsInto(model, w.path, { strict: false })) log(`teacher: ${line}`);
+  return { model, id: `${arch}@${w.hash}` };
+}
+
+/** `data/train` (or `data` itself) and `data/val` when present, with train's classes. */
+export async function trainFolder(
+  data: string,
+): Promise<{ train: Dataset; val: Dataset | undefined }> {
+  const root = existsSync(join(data, "train")) ? join(data, "train") : data;
+  const train = await imageFolder(root);
+  const valDir = join(data, "val");
+  const val = existsSync(valDir)
+    ? await imageFolder(valDir, { classes: train.classes })
+    : undefined;
+  return { train, val };
+}

@@ -1,0 +1,173 @@
+// Detection transfer: Faster R-CNN on a pre-trained backbone, trained by iterations with
+// SGD (momentum, weight decay), linear warm-up and step drops per iteration, on the shared
+// training loop (checkpoints, exact resume, Ctrl-C, logs); then evaluated on the val set.
+import { join } from "node:path";
+import type { DetDataset, DetRecord } from "../../../data/datasets/detection.js";
+import { Rng } from "../../../data/rng.js";
+import { atomicWriteFile } from "../../../io/atomicWrite.js";
+import { FasterRcnn } from "../../../models/detection/fasterRcnn.js";
+import type { Targets } from "../../../models/detection/roiHeads.js";
+import { loadWeightsInto, resolveWeights } from "../../../models/weights.js";
+import type { SGD } from "../../../optim/index.js";
+import { type Tensor, tidy } from "../../../tensor/index.js";
+import type { CheckpointValue } from "../../common/checkpoint.js";
+import { type BatchSource, type RunParts, runTraining } from "../../common/run.js";
+import type { DetConfig } from "./config.js";
+import { trainableRecords } from "./data.js";
+import { type DetMetrics, evaluateDetector } from "./evaluate.js";
+import { loadImage, targetsOf } from "./images.js";
+
+export interface DetBatch {
+  images: Tensor[];
+  targets: Targets[];
+}
+
+export interface DetRunResult {
+  /** Null when the run was stopped before its last iteration. */
+  metrics: DetMetrics | null;
+  stopped: boolean;
+  seconds: number;
+  runDir: string;
+}
+
+/** The detector for a config, with the backbone's weights (a file) loaded, or random init. */
+export function buildDetector(
+  c: DetConfig,
+  numClasses: number,
+  weights: string | null,
+  log = true,
+): FasterRcnn {
+  const model = new FasterRcnn({
+    backbone: c.backbone,
+    head: c.head,
+    numClasses: numClasses + 1,
+    transform: { minSize: c.trainSizes, maxSize: c.maxSize },
+    frozenBn: c.frozenBn,
+    rpn: {
+      preNmsTopN: { training: c.rpnPreNms[0], testing: c.rpnPreNms[1] },
+      postNmsTopN: { training: c.rpnPostNms[0], testing: c.rpnPostNms[1] },
+    },
+    roiHeads: { batchPerImage: c.roiBatchPerImage },
+  });
+  if (weights) {
+    const report = loadWeightsInto(model.backbone.trunk, weights, { strict: false });
+    if (log) for (const line of report) process.stderr.write(`weights: ${line}\n`);
+  }
+  return model;
+}
+
+/** The images of global step `step`: a seeded shuffle per pass over the training images. */
+function stepRecords(
+  records: DetRecord[],
+  c: DetConfig,
+  step: number,
+): { r: DetRecord; flip: boolean }[] {
+  const out = [];
+  for (let k = 0; k < c.batchSize; k++) {
+    const pos = step * c.batchSize + k;
+    const pass = Math.floor(pos / records.length);
+    const order = new Rng(c.seed, 7, pass).permutation(records.length);
+    out.push({
+      r: records[order[pos % records.length]],
+      flip: new Rng(c.seed, 8, pos).random() < 0.5,
+    });
+  }
+  return out;
+}
+
+async function loadBatch(items: { r: DetRecord; flip: boolean }[]): Promise<DetBatch> {
+  const images: Tensor[] = [];
+  const targets: Targets[] = [];
+  for (const { r, flip } of items) {
+    const img = await loadImage(r);
+    images.push(flip ? img.flip(2) : img);
+    targets.push(targetsOf(r, flip));
+  }
+  return { images, targets };
+}
+
+export interface DetRunOptions {
+  progress?: "auto" | "bar" | "lines" | "quiet";
+  /** Test hook: stop (as Ctrl-C would) after this many iterations of this process. */
+  stopAfterSteps?: number;
+}
+
+/** Settings a resumed run may change: where things are and what the evaluation shows. */
+const MAY_CHANGE_ON_RESUME = ["out", "data", "checkpointEvery", "drawImages", "evalImages"];
+
+export async function runDetection(
+  c: DetConfig,
+  data: { train: DetDataset; test: DetDataset },
+  o: DetRunOptions = {},
+): Promise<DetRunResult> {
+  const records = trainableRecords(data.train);
+  if (records.length === 0) throw new Error(`${c.data}: no training image has an object`);
+  const weights = c.weights === "none" ? null : (await resolveWeights(c.weights)).path;
+  const source: BatchSource<DetBatch> = {
+    batchesPerEpoch: c.iterations,
+    epoch: async function* (_epoch, _signal, start) {
+      for (let s = start; s < c.iterations; s++) yield await loadBatch(stepRecords(records, c, s));
+    },
+    close: async () => {},
+  };
+  const r = await runTraining<DetBatch, RunParts<DetBatch> & { model: FasterRcnn }>({
+    name: "det",
+    runDir: c.out,
+    seed: c.seed,
+    settings: c,
+    mayChangeOnResume: MAY_CHANGE_ON_RESUME,
+    epochs: 1,
+    source,
+    optimizer: { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay },
+    schedule: {
+      unit: "iter",
+      schedule: { kind: "multistep", milestones: c.steps, gamma: 0.1 },
+      warmup: { steps: c.warmupIters, startFactor: c.warmupFactor },
+    },
+    checkpointEvery: c.checkpointEvery,
+    progress: o.progress,
+    stopAfterSteps: o.stopAfterSteps,
+    build: () => {
+      const model = buildDetector(c, data.train.classes.length, weights);
+      model.train();
+      return {
+        model,
+        params: model.parameters().filter((p) => p.requiresGrad),
+        step: (b, { optimizer }) => detStep(model, b, optimizer),
+        batchSize: (b) => b.images.length,
+        state: () => ({ model: model.stateDict() }) as Record<string, CheckpointValue>,
+        restore: (st) => {
+          model.loadStateDict(st.model as Map<string, Tensor>);
+        },
+      };
+    },
+  });
+  if (r.stopped) return { metrics: null, seconds: r.seconds, runDir: c.out, stopped: true };
+  const model = r.parts.model;
+  model.transform.setMinSize(c.testSize);
+  const metrics = await evaluateDetector(model, data.test, c.out, {
+    limit: c.evalImages || undefined,
+    draw: c.drawImages,
+  });
+  const out = { metrics, seconds: r.seconds, runDir: c.out, stopped: false };
+  atomicWriteFile(join(c.out, "result.json"), Buffer.from(`${JSON.stringify(out, null, 2)}\n`));
+  return out;
+}
+
+/** One iteration: the four losses summed, backward, SGD step; the losses as numbers. */
+function detStep(model: FasterRcnn, b: DetBatch, optimizer: SGD): Record<string, number> {
+  return tidy(() => {
+    optimizer.zeroGrad();
+    const l = model.losses(b.images, b.targets);
+    const total = l.lossObjectness.add(l.lossRpnBoxReg).add(l.lossClassifier).add(l.lossBoxReg);
+    total.backward();
+    optimizer.step();
+    for (const t of [...b.images, ...b.targets.flatMap((t) => [t.boxes, t.labels])]) t.dispose();
+    return {
+      loss_objectness: l.lossObjectness.item(),
+      loss_rpn_box_reg: l.lossRpnBoxReg.item(),
+      loss_classifier: l.lossClassifier.item(),
+      loss_box_reg: l.lossBoxReg.item(),
+    };
+  });
+}

@@ -1,0 +1,166 @@
+// ONNX export checked two ways: ONNX Runtime (onnxruntime-node, CPU) runs the file and must
+// agree with kdep's eval-mode forward to 1e-4 relative at two batch sizes, and Debian's
+// python3-onnx checker (full check, with shape inference) must accept it.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it, type TestContext } from "node:test";
+import * as ort from "onnxruntime-node";
+import { saveStateDict } from "../../src/io/tensors.js";
+import { createModel } from "../../src/models/index.js";
+import { BatchNorm2d } from "../../src/nn/batchnorm.js";
+import { Module } from "../../src/nn/module.js";
+import { exportCheckpointOnnx, exportOnnx } from "../../src/pipelines/export/index.js";
+import { fromArray, manualSeed, noGrad, randn, type Tensor } from "../../src/tensor/index.js";
+import { runCli } from "../helpers/cli.js";
+import { PYTHON, pythonHas, runPython } from "../helpers/python.js";
+
+const dir = mkdtempSync(join(tmpdir(), "kdep-onnx-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Non-trivial BN statistics and affine terms, so a mistake in BN's export shows. */
+function randomiseBn(m: Module): void {
+  noGrad(() => {
+    for (const mod of m.modules()) {
+      if (!(mod instanceof BatchNorm2d)) continue;
+      const c = mod.numFeatures;
+      mod.getBuffer("running_mean")!.copy_(randn([c]).mul_(0.1));
+      mod.getBuffer("running_var")!.copy_(randn([c]).abs().add_(0.5));
+      mod.getParameter("weight")!.copy_(randn([c]).mul_(0.2).add_(1));
+      mod.getParameter("bias")!.copy_(randn([c]).mul_(0.1));
+    }
+  });
+}
+
+async function runOrt(file: string, x: Tensor): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(file);
+  try {
+    const input = new ort.Tensor("float32", x.toTypedArray() as Float32Array, x.shape);
+    const out = await session.run({ [session.inputNames[0]]: input });
+    return out[session.outputNames[0]].data as Float32Array;
+  } finally {
+    await session.release();
+  }
+}
+
+/** max |a − b| / max |b|: the relative error at the output's scale. */
+function relErr(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let d = 0;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+    s = Math.max(s, Math.abs(b[i]));
+  }
+  return d / s;
+}
+
+const onnxChecker = pythonHas("onnx");
+
+function checkWithOnnx(file: string): string {
+  return runPython(
+    "import onnx, sys\n" +
+      "m = onnx.load(sys.argv[1])\n" +
+      "onnx.checker.check_model(m, full_check=True)\n" +
+      "print(m.opset_import[0].version, m.graph.input[0].type.tensor_type.shape.dim[0].dim_param)",
+    [file],
+  ).trim();
+}
+
+async function parity(
+  t: TestContext,
+  name: string,
+  opts: { features?: boolean; size: number; width?: number },
+) {
+  manualSeed(0);
+  const model = createModel(name, {
+    numClasses: opts.features ? 0 : 10,
+    preReluFeature: opts.features ?? false,
+    ...(opts.width ? { width: opts.width } : {}),
+  });
+  randomiseBn(model);
+  model.eval();
+  const file = join(dir, `${name}${opts.features ? "-features" : ""}${opts.width ?? ""}.onnx`);
+  const r = exportOnnx(model, file);
+  assert.equal(r.output, opts.features ? "features" : "logits");
+  for (const batch of [1, 3]) {
+    const x = randn([batch, 3, opts.size, opts.size]);
+    const want = noGrad(() => model.forward(x));
+    const got = await runOrt(file, x);
+    const err = relErr(got, want.toTypedArray() as Float32Array);
+    assert.ok(err <= 1e-4, `${name} batch ${batch}: relative error ${err}`);
+    t.diagnostic(`${name} batch ${batch}: max relative error ${err.toExponential(2)}`);
+    assert.equal(got.length, want.numel);
+    x.dispose();
+    want.dispose();
+  }
+  if (onnxChecker) assert.equal(checkWithOnnx(file), "17 batch");
+  model.dispose();
+}
+
+describe("ONNX export", () => {
+  it("resnet18 classifier matches ONNX Runtime at batch 1 and 3", (t) =>
+    parity(t, "resnet18", { size: 64 }));
+  it("resnet50 classifier matches ONNX Runtime at batch 1 and 3", (t) =>
+    parity(t, "resnet50", { size: 64 }));
+  it("mobilenet_v2 classifier matches ONNX Runtime at batch 1 and 3", (t) =>
+    parity(t, "mobilenet_v2", { size: 64 }));
+  it("a headless pre-ReLU resnet18 exports KDEP's pooled feature (a backbone)", (t) =>
+    parity(t, "resnet18", { features: true, size: 48 }));
+  it("every other ResNet depth (narrow: width 8) matches ONNX Runtime", async (t) => {
+    for (const name of ["resnet34", "resnet101", "resnet152"]) {
+      await parity(t, name, { size: 32, width: 8 });
+    }
+  });
+  it("python3-onnx's checker is installed (scripts/setup.sh)", () => {
+    assert.ok(onnxChecker, `${PYTHON} cannot import onnx: run scripts/setup.sh (python3-onnx)`);
+  });
+
+  it("kdep export --to onnx and exportCheckpointOnnx: logits or pooled features, any image size", async () => {
+    manualSeed(1);
+    const m = createModel("mobilenet_v2", { numClasses: 5 });
+    randomiseBn(m);
+    const pth = join(dir, "mnv2.pth");
+    saveStateDict(pth, m.stateDict());
+    const out = join(dir, "mnv2-cli.onnx");
+    const r = await runCli(["export", "--to", "onnx", pth, out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /mobilenet_v2[\s\S]*ONNX opset 17, logits/);
+    const feats = join(dir, "mnv2-cli-features.onnx");
+    const api = exportCheckpointOnnx({ input: pth, out: feats, output: "features" });
+    assert.equal(api.arch, "mobilenet_v2");
+    m.eval();
+    const x = randn([2, 3, 40, 56]);
+    const logits = noGrad(() => m.forward(x));
+    assert.ok(relErr(await runOrt(out, x), logits.toTypedArray() as Float32Array) <= 1e-4);
+    const pooled = noGrad(() => m.forwardHead(m.forwardFeatures(x), { preLogits: true }));
+    assert.ok(relErr(await runOrt(feats, x), pooled.toTypedArray() as Float32Array) <= 1e-4);
+    m.dispose();
+  });
+
+  it("refuses what it cannot export, naming what is missing", async () => {
+    class Custom extends Module {}
+    assert.throws(() => exportOnnx(new Custom(), join(dir, "x.onnx")), /Custom to ONNX yet/);
+    const headless = createModel("resnet18", { numClasses: 0 });
+    assert.throws(
+      () => exportOnnx(headless, join(dir, "y.onnx"), { output: "logits" }),
+      /no classifier/,
+    );
+    headless.dispose();
+    const psp = join(dir, "pspnet.pth");
+    const t = fromArray(new Float32Array(4), [4]);
+    saveStateDict(
+      psp,
+      new Map([
+        ["ppm.features.0.1.weight", t],
+        ["cls.4.weight", t],
+      ]),
+    );
+    const r = await runCli(["export", "--to", "onnx", psp, join(dir, "psp.onnx")]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /pspnet\.pth holds a PSPNet.*Resize, Concat/);
+    const bad = await runCli(["export", "--to", "tflite", psp, join(dir, "psp.tflite")]);
+    assert.match(bad.stderr, /--to.*onnx/);
+  });
+});
