@@ -4,6 +4,7 @@
 // A wrong environment is refused here with a message naming the variable, before anything
 // waits on the network.
 
+/** This process's place in a data-parallel job, as read from the environment. */
 export interface DistEnv {
   rank: number;
   worldSize: number;
@@ -19,6 +20,7 @@ export interface DistEnv {
   backend: "gloo" | "nccl";
 }
 
+/** Settings a command line gives besides the environment. */
 export interface DistOptions {
   iface?: string;
   /** Seconds; default KDEP_DIST_TIMEOUT or 50. */

@@ -18,6 +18,10 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/**
+ * This process's data-parallel group: `DistGroup.init(readDistEnv(process.env)!)` joins the
+ * job; pass it as `distributed` to a training run.
+ */
 export class DistGroup {
   readonly rank: number;
   readonly worldSize: number;

@@ -18,6 +18,7 @@ export interface BatchNormConfig {
 
 /** Training-mode normalisation with statistics over more than this process (SyncBatchNorm). */
 export type BatchNormSync = (x: Tensor, p: BatchNormArgs) => Tensor;
+/** What a BatchNorm layer hands its `sync` replacement. */
 export interface BatchNormArgs {
   weight: Tensor | null;
   bias: Tensor | null;
