@@ -1,12 +1,20 @@
 // `kdep transfer suite` as a library call: CIFAR-100, DTD, Caltech-256 and CUB-200 for one or
 // more students, each with the classification protocol of `transfer cls` → the Figure-1 table.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
+import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { TransferConfigSchema } from "../pipelines/transfer/classifyConfig.js";
 import { transferData } from "../pipelines/transfer/datasets.js";
+import {
+  SEG_DATASETS,
+  SegConfigSchema,
+  type SegDatasetName,
+  withRecipe,
+} from "../pipelines/transfer/segConfig.js";
 import { writeSuiteTable } from "../report/suiteTable.js";
 import type { SuiteRow } from "../report/types.js";
+import { printSegResult, SEG_SUITE, segTransfer } from "./segment.js";
 import { type LogFn, stderrLog } from "./teacher.js";
 import { transferRuns, weightsPath } from "./transfer.js";
 import { validateOptions } from "./validate.js";
@@ -35,9 +43,19 @@ export const TransferSuiteSchema = z
       .meta({ arg: "dir" }),
     datasets: z
       .array(z.enum(SUITE_DATASETS as [SuiteDataset, ...SuiteDataset[]]))
-      .min(1)
       .default(SUITE_DATASETS)
-      .describe("which of the suite's datasets"),
+      .describe("which of the suite's classification datasets"),
+    segDatasets: z
+      .array(z.enum(SEG_DATASETS))
+      .default([])
+      .describe(
+        "segmentation rows (mIoU %) under --data-root: VOCdevkit, cityscapes, ADEChallengeData2016, seg-folder",
+      ),
+    segConfig: z
+      .string()
+      .optional()
+      .describe("JSON/YAML settings of the segmentation runs (keys of `transfer seg`)")
+      .meta({ arg: "file" }),
     ...TransferConfigSchema.omit({
       dataset: true,
       data: true,
@@ -73,13 +91,52 @@ export function parseStudents(list: readonly string[]): Array<{ name: string; pa
   return students;
 }
 
+/** One segmentation run of the suite: `transfer seg` with the file's settings. */
+async function segRow(
+  dataset: SegDatasetName,
+  st: { name: string; path: string },
+  o: {
+    dataRoot: string;
+    out: string;
+    segConfig?: string;
+    protocol: { seed: number; workers: number; device: string };
+  },
+  log: LogFn,
+) {
+  const dirs = SEG_SUITE[dataset];
+  const dir = dirs.map((d) => join(o.dataRoot, d)).find((p) => existsSync(p));
+  if (!dir) throw new Error(`${dataset}: none of ${dirs.join(", ")} under ${o.dataRoot}`);
+  // JSON is YAML too: one parser reads either kind of file.
+  const file = o.segConfig ? (parseYaml(readFileSync(o.segConfig, "utf8")) ?? {}) : {};
+  const parsed = SegConfigSchema.safeParse({
+    ...file,
+    dataset,
+    data: dir,
+    weights: st.path,
+    out: join(o.out, st.name, `seg-${dataset}`),
+    seed: o.protocol.seed,
+    workers: o.protocol.workers,
+    device: o.protocol.device,
+  });
+  if (!parsed.success)
+    throw new Error(
+      `segConfig ${o.segConfig}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
+  const c = withRecipe(parsed.data);
+  const r = await segTransfer(c, null);
+  printSegResult(c, r, log);
+  return r;
+}
+
 /** The suite: every student × dataset, `runs` fine-tunings each, then the Figure-1 table. */
 export async function runTransferSuite(
   options: SuiteOptions,
   log: LogFn = stderrLog,
 ): Promise<SuiteResult> {
   const o = validateOptions(TransferSuiteSchema, options, "runTransferSuite");
-  const { students: list, dataRoot, datasets, out, ...protocol } = o;
+  const { students: list, dataRoot, datasets, segDatasets, segConfig, out, ...protocol } = o;
+  if (datasets.length + segDatasets.length === 0)
+    throw new Error("datasets and segDatasets are both empty: nothing to run");
   const rows: SuiteRow[] = [];
   for (const st of parseStudents(list)) {
     const weights = await weightsPath(st.path);
@@ -98,6 +155,10 @@ export async function runTransferSuite(
       const accs = (await transferRuns(c, data, weights, log)).map((r) => r.bestTop1);
       rows.push({ student: st.name, dataset, runs: accs });
       log(`${st.name} · ${dataset}: ${accs.map((a) => a.toFixed(2)).join(", ")}`);
+    }
+    for (const dataset of SEG_DATASETS.filter((d) => segDatasets.includes(d))) {
+      const r = await segRow(dataset, st, { dataRoot, out, segConfig, protocol }, log);
+      rows.push({ student: st.name, dataset: `${dataset} mIoU`, runs: [100 * r.bestMIoU] });
     }
   }
   return { rows, files: await writeSuiteTable(out, rows) };

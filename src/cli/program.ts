@@ -8,8 +8,11 @@ import { exportCommand } from "./commands/export.js";
 import { infoCommand } from "./commands/info.js";
 import { subsetCommand } from "./commands/subset.js";
 import { svdCommand } from "./commands/svd.js";
+import { targetsCommand } from "./commands/targets.js";
 import { transferClsCommand } from "./commands/transferCls.js";
 import { transferDetCommand, transferDetTaskCommand } from "./commands/transferDet.js";
+import { transferSegCommand } from "./commands/transferSeg.js";
+import { transferSegTaskCommand } from "./commands/transferSegTask.js";
 import { transferSuiteCommand } from "./commands/transferSuite.js";
 import { type CommandSpec, registerCommand, type Settings } from "./options.js";
 
@@ -32,9 +35,12 @@ export const COMMANDS: ReadonlyArray<[path: string, spec: CommandSpec<Settings>]
   ["info", infoCommand],
   ["subset", subsetCommand],
   ["svd", svdCommand],
+  ["targets", targetsCommand],
   ["transfer cls", transferClsCommand],
   ["transfer det", transferDetCommand],
   ["transfer det-task", transferDetTaskCommand],
+  ["transfer seg", transferSegCommand],
+  ["transfer seg-task", transferSegTaskCommand],
   ["transfer suite", transferSuiteCommand],
 ] as unknown as ReadonlyArray<[string, CommandSpec<Settings>]>;
 

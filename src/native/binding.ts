@@ -75,6 +75,11 @@ export interface Binding {
   cudaDeviceCount(): number;
   version(): { libtorch?: string; parallel: string };
   tuneAllocator(mmapThreshold: number, trimThreshold: number, mmapMax?: number): boolean;
+  installCpuCache(minBytes: number, maxFreeBytes: number): boolean;
+  cpuCacheStats(): CpuCacheStats | null;
+  releaseCpuCache(): void;
+  /** Sets autocast for "cpu" or "cuda"; returns the previous [enabled, dtype code]. */
+  setAutocast(device: string, enabled: boolean, dtypeCode: number): [boolean, number];
   /** dlopen(RTLD_GLOBAL) of an operator library: its ops join the dispatcher. */
   loadLibrary(path: string): boolean;
   // c10d (native/src/dist.cc): one process group per process; timeouts in milliseconds.
@@ -113,6 +118,17 @@ export interface DistInitOptions {
   /** Store connection and every collective's default timeout. */
   timeoutMs: number;
   backend?: "gloo" | "nccl";
+}
+
+export interface CpuCacheStats {
+  /** Bytes held in freed blocks, ready for reuse. */
+  cachedBytes: number;
+  /** Bytes of every block the cache mapped (live and free). */
+  mappedBytes: number;
+  hits: number;
+  misses: number;
+  minBytes: number;
+  maxFreeBytes: number;
 }
 
 function load(): Binding {
