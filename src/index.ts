@@ -54,6 +54,8 @@ export {
   transferTestTransform,
   transferTrainTransform,
 } from "./data/transforms/pipeline.js";
+export { type DistEnv, type DistOptions, readDistEnv } from "./distributed/env.js";
+export { DistGroup } from "./distributed/group.js";
 // Checkpoint I/O
 export {
   type CheckpointFormat,
@@ -117,6 +119,7 @@ export {
   convertCheckpoint,
 } from "./pipelines/convert/index.js";
 export { type DemoOptions, runDemo } from "./pipelines/demo/demo.js";
+export type { DemoSplit } from "./pipelines/demo/split.js";
 export {
   exportCheckpointOnnx,
   exportOnnx,

@@ -2,11 +2,14 @@
 #include <ATen/Parallel.h>
 #include <napi.h>
 
+#include "autocast.h"
+#include "cpu_cache.h"
 #include "ops.h"
 #include "tensor_fns.h"
 
 namespace kdep {
 Napi::Value LoadLibrary(const Napi::CallbackInfo& info);  // library.cc
+void ExportDist(Napi::Env env, Napi::Object exports);      // dist.cc
 }  // namespace kdep
 
 namespace {
@@ -20,7 +23,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   at::init_num_threads();
   exports.Set("lookupOp", Napi::Function::New(env, kdep::LookupOp));
   kdep::ExportHotPaths(env, exports);
+  kdep::ExportCpuCache(env, exports);
+  kdep::ExportAutocast(env, exports);
   exports.Set("loadLibrary", Napi::Function::New(env, kdep::LoadLibrary));
+  kdep::ExportDist(env, exports);
 #define KDEP_EXPORT(name)                                                    \
   {                                                                          \
     std::string key = LowerFirst(#name);                                     \

@@ -1,20 +1,32 @@
 // `kdep distill` configuration: the paper's recipe (docs/method.md#loss-and-optimisation) as
 // defaults, stated once here. Configs are plain data, validated; unknown keys are refused.
 import { z } from "zod";
+import { isModelName, unknownModelMessage } from "../../models/registry.js";
+
+/** An architecture from the model registry, checked with the other settings (before any
+ *  file is read), so a typo is reported as such rather than as a missing input. */
+const arch = (fallback: string) =>
+  z
+    .string()
+    .refine((n: string): boolean => isModelName(n), {
+      error: (i) => unknownModelMessage(String(i.input)),
+    })
+    .default(fallback);
 
 export const DistillConfigSchema = z
   .object({
-    teacher: z
-      .string()
-      .default("resnet50")
+    teacher: arch("resnet50")
       .describe("teacher architecture (model registry name)")
       .meta({ arg: "arch" }),
     teacherWeights: z
       .string()
       .optional()
-      .describe("teacher weights: a file, an http(s) URL or torchvision:<arch>")
+      .describe(
+        "teacher weights: a file, an http(s) URL, torchvision:<arch>, or random (a randomly " +
+          "initialised teacher, on purpose); required",
+      )
       .meta({ arg: "spec" }),
-    student: z.string().default("resnet18").describe("student architecture").meta({ arg: "arch" }),
+    student: arch("resnet18").describe("student architecture").meta({ arg: "arch" }),
     data: z
       .string()
       .optional()
@@ -24,6 +36,11 @@ export const DistillConfigSchema = z
       .string()
       .optional()
       .describe("folder written by `kdep svd` for this teacher; unset: <out>/../svd")
+      .meta({ arg: "dir" }),
+    targets: z
+      .string()
+      .optional()
+      .describe("cache written by `kdep targets`: train without running the teacher")
       .meta({ arg: "dir" }),
     align: z
       .enum(["svd", "linear", "none", "logits"])
@@ -92,6 +109,14 @@ export const DistillConfigSchema = z
       .describe("where to train: cpu or cuda:N")
       .meta({ arg: "dev" }),
     channelsLast: z.boolean().default(false).describe("NHWC activations"),
+    syncBn: z
+      .boolean()
+      .default(false)
+      .describe("data-parallel runs: batch statistics over all ranks (SyncBatchNorm)"),
+    amp: z
+      .enum(["bf16", "fp16"])
+      .optional()
+      .describe("mixed precision: bf16 (CUDA; CPUs with avx512_bf16/amx_bf16) or fp16 (CUDA)"),
   })
   .strict();
 
