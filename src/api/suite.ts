@@ -1,12 +1,15 @@
 // `kdep transfer suite` as a library call: CIFAR-100, DTD, Caltech-256 and CUB-200 for one or
-// more students, each with the classification protocol of `transfer cls` → the Figure-1 table.
+// more students, each with the classification protocol of `transfer cls` → the Figure-1 table;
+// detection rows (VOC07 AP50, COCO AP) beside them on request.
 import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import { z } from "zod";
+import { loadConfigFile } from "../io/configFile.js";
 import { TransferConfigSchema } from "../pipelines/transfer/classifyConfig.js";
 import { transferData } from "../pipelines/transfer/datasets.js";
 import { writeSuiteTable } from "../report/suiteTable.js";
 import type { SuiteRow } from "../report/types.js";
+import { DET_SUITE, DET_SUITE_DATASETS, detectionRow, planDetection } from "./suiteDetection.js";
 import { type LogFn, stderrLog } from "./teacher.js";
 import { transferRuns, weightsPath } from "./transfer.js";
 import { validateOptions } from "./validate.js";
@@ -35,9 +38,19 @@ export const TransferSuiteSchema = z
       .meta({ arg: "dir" }),
     datasets: z
       .array(z.enum(SUITE_DATASETS as [SuiteDataset, ...SuiteDataset[]]))
-      .min(1)
       .default(SUITE_DATASETS)
-      .describe("which of the suite's datasets"),
+      .describe("which of the suite's classification datasets"),
+    detDatasets: z
+      .array(z.enum(DET_SUITE_DATASETS))
+      .default([])
+      .describe(
+        `detection rows under the data root: voc (${DET_SUITE.voc[0]}, VOC07 AP50), coco (${DET_SUITE.coco[0]}, COCO AP), folder (${DET_SUITE.folder[0]}, COCO AP)`,
+      ),
+    detConfig: z
+      .string()
+      .optional()
+      .describe("settings of the detection runs (keys of `transfer det`, JSON or YAML)")
+      .meta({ arg: "file" }),
     ...TransferConfigSchema.omit({
       dataset: true,
       data: true,
@@ -79,7 +92,14 @@ export async function runTransferSuite(
   log: LogFn = stderrLog,
 ): Promise<SuiteResult> {
   const o = validateOptions(TransferSuiteSchema, options, "runTransferSuite");
-  const { students: list, dataRoot, datasets, out, ...protocol } = o;
+  const { students: list, dataRoot, datasets, detDatasets, detConfig, out, ...protocol } = o;
+  if (datasets.length + detDatasets.length === 0)
+    throw new Error("runTransferSuite: datasets and detDatasets are both empty: nothing to run");
+  const detFile = detConfig ? loadConfigFile(detConfig) : {};
+  const detSettings = { ...detFile, seed: detFile.seed ?? protocol.seed };
+  const detPlans = DET_SUITE_DATASETS.filter((d) => detDatasets.includes(d)).map((d) =>
+    planDetection(d, dataRoot, detSettings, detConfig),
+  );
   const rows: SuiteRow[] = [];
   for (const st of parseStudents(list)) {
     const weights = await weightsPath(st.path);
@@ -98,6 +118,11 @@ export async function runTransferSuite(
       const accs = (await transferRuns(c, data, weights, log)).map((r) => r.bestTop1);
       rows.push({ student: st.name, dataset, runs: accs });
       log(`${st.name} · ${dataset}: ${accs.map((a) => a.toFixed(2)).join(", ")}`);
+    }
+    for (const plan of detPlans) {
+      const row = await detectionRow(plan, st, join(out, st.name));
+      rows.push(row);
+      log(`${st.name} · ${row.dataset} ${row.metric}: ${row.runs[0].toFixed(2)}`);
     }
   }
   return { rows, files: await writeSuiteTable(out, rows) };
