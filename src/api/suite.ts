@@ -1,14 +1,22 @@
 // `kdep transfer suite` as a library call: CIFAR-100, DTD, Caltech-256 and CUB-200 for one or
 // more students, each with the classification protocol of `transfer cls` → the Figure-1 table;
-// detection rows (VOC07 AP50, COCO AP) beside them on request.
-import { existsSync } from "node:fs";
+// detection and segmentation rows (each with its own metric) beside them on request.
+import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
+import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { loadConfigFile } from "../io/configFile.js";
 import { TransferConfigSchema } from "../pipelines/transfer/classifyConfig.js";
 import { transferData } from "../pipelines/transfer/datasets.js";
+import {
+  SEG_DATASETS,
+  SegConfigSchema,
+  type SegDatasetName,
+  withRecipe,
+} from "../pipelines/transfer/segConfig.js";
 import { writeSuiteTable } from "../report/suiteTable.js";
 import type { SuiteRow } from "../report/types.js";
+import { printSegResult, SEG_SUITE, segTransfer } from "./segment.js";
 import { DET_SUITE, DET_SUITE_DATASETS, detectionRow, planDetection } from "./suiteDetection.js";
 import { type LogFn, stderrLog } from "./teacher.js";
 import { transferRuns, weightsPath } from "./transfer.js";
@@ -51,6 +59,17 @@ export const TransferSuiteSchema = z
       .optional()
       .describe("settings of the detection runs (keys of `transfer det`, JSON or YAML)")
       .meta({ arg: "file" }),
+    segDatasets: z
+      .array(z.enum(SEG_DATASETS))
+      .default([])
+      .describe(
+        "segmentation rows (mIoU %) under --data-root: VOCdevkit, cityscapes, ADEChallengeData2016, seg-folder",
+      ),
+    segConfig: z
+      .string()
+      .optional()
+      .describe("JSON/YAML settings of the segmentation runs (keys of `transfer seg`)")
+      .meta({ arg: "file" }),
     ...TransferConfigSchema.omit({
       dataset: true,
       data: true,
@@ -86,15 +105,53 @@ export function parseStudents(list: readonly string[]): Array<{ name: string; pa
   return students;
 }
 
+/** One segmentation run of the suite: `transfer seg` with the file's settings. */
+async function segRow(
+  dataset: SegDatasetName,
+  st: { name: string; path: string },
+  o: {
+    dataRoot: string;
+    out: string;
+    segConfig?: string;
+    protocol: { seed: number; workers: number; device: string };
+  },
+  log: LogFn,
+) {
+  const dirs = SEG_SUITE[dataset];
+  const dir = dirs.map((d) => join(o.dataRoot, d)).find((p) => existsSync(p));
+  if (!dir) throw new Error(`${dataset}: none of ${dirs.join(", ")} under ${o.dataRoot}`);
+  // JSON is YAML too: one parser reads either kind of file.
+  const file = o.segConfig ? (parseYaml(readFileSync(o.segConfig, "utf8")) ?? {}) : {};
+  const parsed = SegConfigSchema.safeParse({
+    ...file,
+    dataset,
+    data: dir,
+    weights: st.path,
+    out: join(o.out, st.name, `seg-${dataset}`),
+    seed: o.protocol.seed,
+    workers: o.protocol.workers,
+    device: o.protocol.device,
+  });
+  if (!parsed.success)
+    throw new Error(
+      `segConfig ${o.segConfig}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
+  const c = withRecipe(parsed.data);
+  const r = await segTransfer(c, null);
+  printSegResult(c, r, log);
+  return r;
+}
+
 /** The suite: every student × dataset, `runs` fine-tunings each, then the Figure-1 table. */
 export async function runTransferSuite(
   options: SuiteOptions,
   log: LogFn = stderrLog,
 ): Promise<SuiteResult> {
   const o = validateOptions(TransferSuiteSchema, options, "runTransferSuite");
-  const { students: list, dataRoot, datasets, detDatasets, detConfig, out, ...protocol } = o;
-  if (datasets.length + detDatasets.length === 0)
-    throw new Error("runTransferSuite: datasets and detDatasets are both empty: nothing to run");
+  const { students: list, dataRoot, datasets, out, ...rest } = o;
+  const { detDatasets, detConfig, segDatasets, segConfig, ...protocol } = rest;
+  if (datasets.length + detDatasets.length + segDatasets.length === 0)
+    throw new Error("datasets, detDatasets and segDatasets are all empty: nothing to run");
   const detFile = detConfig ? loadConfigFile(detConfig) : {};
   const detSettings = { ...detFile, seed: detFile.seed ?? protocol.seed };
   const detPlans = DET_SUITE_DATASETS.filter((d) => detDatasets.includes(d)).map((d) =>
@@ -123,6 +180,11 @@ export async function runTransferSuite(
       const row = await detectionRow(plan, st, join(out, st.name));
       rows.push(row);
       log(`${st.name} · ${row.dataset} ${row.metric}: ${row.runs[0].toFixed(2)}`);
+    }
+    for (const dataset of SEG_DATASETS.filter((d) => segDatasets.includes(d))) {
+      const r = await segRow(dataset, st, { dataRoot, out, segConfig, protocol }, log);
+      const runs = [100 * r.bestMIoU];
+      rows.push({ student: st.name, dataset, task: "segmentation", metric: "mIoU", runs });
     }
   }
   return { rows, files: await writeSuiteTable(out, rows) };

@@ -10,6 +10,8 @@ import { subsetCommand } from "./commands/subset.js";
 import { svdCommand } from "./commands/svd.js";
 import { transferClsCommand } from "./commands/transferCls.js";
 import { transferDetCommand, transferDetTaskCommand } from "./commands/transferDet.js";
+import { transferSegCommand } from "./commands/transferSeg.js";
+import { transferSegTaskCommand } from "./commands/transferSegTask.js";
 import { transferSuiteCommand } from "./commands/transferSuite.js";
 import { type CommandSpec, registerCommand, type Settings } from "./options.js";
 
@@ -35,6 +37,8 @@ export const COMMANDS: ReadonlyArray<[path: string, spec: CommandSpec<Settings>]
   ["transfer cls", transferClsCommand],
   ["transfer det", transferDetCommand],
   ["transfer det-task", transferDetTaskCommand],
+  ["transfer seg", transferSegCommand],
+  ["transfer seg-task", transferSegTaskCommand],
   ["transfer suite", transferSuiteCommand],
 ] as unknown as ReadonlyArray<[string, CommandSpec<Settings>]>;
 

@@ -1,0 +1,69 @@
+// `kdep transfer seg` as a library call (also the suite's segmentation rows): one PSPNet
+// transfer run with the backbone loaded from any checkpoint kdep reads, and its summary.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fromRaw } from "../io/tensors.js";
+import { PSPNet } from "../models/pspnet.js";
+import { resolveWeights } from "../models/weights.js";
+import { readSource } from "../pipelines/convert/source.js";
+import type { SegConfig, SegDatasetName } from "../pipelines/transfer/segConfig.js";
+import { segData } from "../pipelines/transfer/segData.js";
+import { runSegmentation, type SegmentResult } from "../pipelines/transfer/segment.js";
+import { type LogFn, stderrLog } from "./teacher.js";
+
+/** The backbone's weights in torchvision keys (MobileNetV2 reference layouts renamed). */
+function backboneState(path: string) {
+  const { stateDict } = readSource(path);
+  return new Map([...stateDict].map(([k, v]) => [k, fromRaw(v)]));
+}
+
+/** Runs one segmentation transfer; "none" (or no weights) is a random init. */
+export async function segTransfer(
+  c: SegConfig,
+  log: LogFn | null = stderrLog,
+): Promise<SegmentResult> {
+  if (!c.data) throw new Error("transfer seg needs data (--data)");
+  const data = await segData(c.dataset, c.data, { trainList: c.trainList });
+  const weights = c.weights && c.weights !== "none" ? (await resolveWeights(c.weights)).path : null;
+  return runSegmentation({
+    config: c,
+    data,
+    createModel: () => {
+      const m = new PSPNet({
+        backbone: c.backbone,
+        numClasses: data.classes.length,
+        width: c.width,
+        headChannels: c.headChannels,
+        dropout: c.dropout,
+      });
+      if (weights) {
+        const sd = backboneState(weights);
+        const head = m.loadBackbone(sd, weights);
+        for (const t of sd.values()) t.dispose();
+        if (log && head.length) log(`weights: left out the classifier (${head.join(", ")})`);
+      }
+      return m;
+    },
+  });
+}
+
+export function printSegResult(c: SegConfig, r: SegmentResult, log: LogFn = stderrLog): void {
+  const pct = (v: number) => (100 * v).toFixed(2);
+  if (r.stopped) {
+    log(`stopped after epoch ${r.epochs}; run again with the same --out to resume`);
+    return;
+  }
+  const table = join(r.runDir, "per_class.md");
+  if (existsSync(table)) log(readFileSync(table, "utf8"));
+  log(
+    `${c.dataset}: best mIoU ${pct(r.bestMIoU)} (epoch ${r.bestEpoch}), final mIoU ${pct(r.finalMIoU)}, pixel accuracy ${pct(r.finalPixelAcc)} — ${r.runDir}/result.json, per_class.md, confusion.csv, predictions/`,
+  );
+}
+
+/** Where each segmentation dataset lives under the suite's --data-root. */
+export const SEG_SUITE: Record<SegDatasetName, string[]> = {
+  voc: ["VOCdevkit", "VOC2012", "voc"],
+  cityscapes: ["cityscapes", "Cityscapes"],
+  ade20k: ["ADEChallengeData2016", "ade20k"],
+  folder: ["seg-folder", "segfolder"],
+};
