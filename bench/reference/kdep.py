@@ -44,8 +44,21 @@ if mode == "step":
         loss.backward(); opt.step()
     step()
     ts = []
+    t0 = time.perf_counter()
     for _ in range(iters):
         a = time.perf_counter(); step(); ts.append(time.perf_counter() - a)
+    ts.sort()
+    print(json.dumps({"ips": batch / ts[len(ts) // 2], "seconds": time.perf_counter() - t0,
+                      "peak_mib": peak_mib()}))
+elif mode == "forward":
+    # The teacher alone (what building a target cache costs per image).
+    batch, size, iters = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+    x = torch.randn(batch, 3, size, size)
+    with torch.no_grad():
+        t(x)
+        ts = []
+        for _ in range(iters):
+            a = time.perf_counter(); t(x); ts.append(time.perf_counter() - a)
     ts.sort()
     print(json.dumps({"ips": batch / ts[len(ts) // 2]}))
 else:

@@ -2,6 +2,8 @@
 #include <ATen/Parallel.h>
 #include <napi.h>
 
+#include "autocast.h"
+#include "cpu_cache.h"
 #include "ops.h"
 #include "tensor_fns.h"
 
@@ -20,6 +22,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   at::init_num_threads();
   exports.Set("lookupOp", Napi::Function::New(env, kdep::LookupOp));
   kdep::ExportHotPaths(env, exports);
+  kdep::ExportCpuCache(env, exports);
+  kdep::ExportAutocast(env, exports);
   exports.Set("loadLibrary", Napi::Function::New(env, kdep::LoadLibrary));
 #define KDEP_EXPORT(name)                                                    \
   {                                                                          \

@@ -9,7 +9,9 @@ import { CHECKPOINT_FILE } from "../pipelines/common/trainLoop.js";
 import { type DistillResult, runDistill as distillPipeline } from "../pipelines/kdep/distill.js";
 import { DistillConfigSchema } from "../pipelines/kdep/distillConfig.js";
 import { loadSvd, type SvdManifest, runSvd as svdPipeline } from "../pipelines/kdep/svdPass.js";
-import { type LogFn, loadTeacher, stderrLog, trainFolder } from "./teacher.js";
+import { svdHash } from "../pipelines/kdep/targetCacheFormat.js";
+import { TargetCache } from "../pipelines/kdep/targetCacheReader.js";
+import { type LogFn, loadTeacher, stderrLog, teacherIdOf, trainFolder } from "./teacher.js";
 import { valTransform } from "./transforms.js";
 import { validateOptions } from "./validate.js";
 
@@ -108,6 +110,21 @@ export async function runDistill(
     );
   }
   if (!c.data) throw new Error("distill needs data (--data: an ImageFolder root with train/)");
+  if (c.targets) {
+    // Cached teacher targets: the teacher is only named (weights hashed), never built.
+    const { train } = await trainFolder(c.data);
+    return distillPipeline({
+      config: c,
+      targets: new TargetCache(c.targets),
+      targetsExpect: {
+        teacher: await teacherIdOf(c.teacher, c.teacherWeights, c.seed),
+        svd: c.svd ? svdHash(c.svd) : undefined,
+      },
+      train,
+      trainTransform: kdepTrainTransform(c.imageSize),
+      progress,
+    });
+  }
   const teacher = await loadTeacher(c.teacher, c.teacherWeights, c.seed, log);
   const svd =
     c.align === "svd" ? loadSvd(c.svd ?? join(c.out, "..", "svd"), teacher.id) : undefined;

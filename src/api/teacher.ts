@@ -37,6 +37,11 @@ export async function loadTeacher(
   return { model, id: `${arch}@${w.hash}` };
 }
 
+/** The teacher's name in SVD folders and target caches, without building the model. */
+export async function teacherIdOf(arch: string, weights: string | undefined, seed: number) {
+  return weights ? `${arch}@${(await resolveWeights(weights)).hash}` : `${arch}@random-seed${seed}`;
+}
+
 /** `data/train` (or `data` itself) and `data/val` when present, with train's classes. */
 export async function trainFolder(
   data: string,

@@ -8,6 +8,7 @@ import { exportCommand } from "./commands/export.js";
 import { infoCommand } from "./commands/info.js";
 import { subsetCommand } from "./commands/subset.js";
 import { svdCommand } from "./commands/svd.js";
+import { targetsCommand } from "./commands/targets.js";
 import { transferClsCommand } from "./commands/transferCls.js";
 import { transferDetCommand, transferDetTaskCommand } from "./commands/transferDet.js";
 import { transferSegCommand } from "./commands/transferSeg.js";
@@ -34,6 +35,7 @@ export const COMMANDS: ReadonlyArray<[path: string, spec: CommandSpec<Settings>]
   ["info", infoCommand],
   ["subset", subsetCommand],
   ["svd", svdCommand],
+  ["targets", targetsCommand],
   ["transfer cls", transferClsCommand],
   ["transfer det", transferDetCommand],
   ["transfer det-task", transferDetTaskCommand],

@@ -75,8 +75,24 @@ export interface Binding {
   cudaDeviceCount(): number;
   version(): { libtorch?: string; parallel: string };
   tuneAllocator(mmapThreshold: number, trimThreshold: number, mmapMax?: number): boolean;
+  installCpuCache(minBytes: number, maxFreeBytes: number): boolean;
+  cpuCacheStats(): CpuCacheStats | null;
+  releaseCpuCache(): void;
+  /** Sets autocast for "cpu" or "cuda"; returns the previous [enabled, dtype code]. */
+  setAutocast(device: string, enabled: boolean, dtypeCode: number): [boolean, number];
   /** dlopen(RTLD_GLOBAL) of an operator library: its ops join the dispatcher. */
   loadLibrary(path: string): boolean;
+}
+
+export interface CpuCacheStats {
+  /** Bytes held in freed blocks, ready for reuse. */
+  cachedBytes: number;
+  /** Bytes of every block the cache mapped (live and free). */
+  mappedBytes: number;
+  hits: number;
+  misses: number;
+  minBytes: number;
+  maxFreeBytes: number;
 }
 
 function load(): Binding {

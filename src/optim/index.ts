@@ -1,2 +1,3 @@
+export * from "./gradScaler.js";
 export * from "./schedule.js";
 export * from "./sgd.js";

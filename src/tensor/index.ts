@@ -5,6 +5,7 @@ import "./ops/shape.js";
 import "./ops/linalg.js";
 import "./threads.js";
 
+export * from "./autocast.js";
 export * from "./autograd.js";
 export * from "./dtype.js";
 export * from "./ops/creation.js";

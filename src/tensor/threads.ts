@@ -25,14 +25,23 @@ setNumThreads(defaultThreadCount());
 // glibc's largest mmap threshold (32 MiB: a ResNet-50 activation at batch 32 is 100 MB)
 // would still be mmap'd and page-faulted in on every step (2.3M minor faults in four
 // forwards, 8× fewer without), so mmap is turned off and the heap keeps up to 1 GiB
-// free on top. RSS then stays at the peak of a step, as with PyTorch's caching allocators.
-// Users' own MALLOC_* settings win; KDEP_MALLOC_TUNING=0 opts out.
-if (
+// free on top. Users' own MALLOC_* settings win; KDEP_MALLOC_TUNING=0 opts out.
+// KDEP_CPU_CACHE=1 instead installs a caching allocator for blocks ≥ 1 MiB (native/src/
+// cpu_cache.cc) keeping at most KDEP_CPU_CACHE_MIB (1024) of them free: the heap stops
+// fragmenting, but its peak memory did not beat this tuning on every workload
+// (docs/target-cache.md), so it is not the default.
+const envMib = Number(process.env.KDEP_CPU_CACHE_MIB);
+if (process.env.KDEP_CPU_CACHE === "1") {
+  native.installCpuCache(2 ** 20, (envMib >= 0 ? envMib : 1024) * 2 ** 20);
+} else if (
   process.env.KDEP_MALLOC_TUNING !== "0" &&
   !Object.keys(process.env).some((k) => k.startsWith("MALLOC_") && k.endsWith("_"))
 ) {
   native.tuneAllocator(32 * 2 ** 20, 2 ** 30, 0);
 }
+
+/** The caching CPU allocator's counters (null unless KDEP_CPU_CACHE=1). */
+export const cpuCacheStats = () => native.cpuCacheStats();
 
 /** Number of CUDA devices the loaded libtorch can see (0 for CPU builds). */
 export const cudaDeviceCount = (): number => native.cudaDeviceCount();

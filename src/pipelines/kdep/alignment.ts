@@ -12,6 +12,8 @@ export interface TeacherOut {
   feature: Tensor;
   /** Logits [B, C], only when the method needs them. */
   logits?: Tensor;
+  /** SVD-projected target before PTS [B, k], read from a target cache (no teacher run). */
+  projected?: Tensor;
 }
 
 export interface StudentOut {
@@ -32,18 +34,21 @@ export interface SvdBasis {
   mean: Tensor;
 }
 
-/** KDEP's non-parametric alignment: z = (f_T − μ)·V[:, :k], then PTS; plain MSE. */
+/** KDEP's non-parametric alignment: z = (f_T − μ)·V[:, :k], then PTS; plain MSE.
+ * A cached z (TeacherOut.projected) skips the projection; the basis then only sets k. */
 export class SvdAlignment extends Module implements Alignment {
   readonly method = "svd";
-  readonly #Vk: Tensor;
-  readonly #mean: Tensor;
+  readonly #Vk: Tensor | null = null;
+  readonly #mean: Tensor | null = null;
+  /** `basis` null: targets come projected from a cache (TeacherOut.projected). */
   constructor(
-    basis: SvdBasis,
+    basis: SvdBasis | null,
     readonly studentDim: number,
     readonly lossWeight: number,
     readonly ptsOptions: PtsOptions | null,
   ) {
     super();
+    if (!basis) return;
     const [dt, cols] = basis.V.shape;
     if (basis.mean.numel !== dt) {
       throw new Error(`SVD mean has ${basis.mean.numel} entries but V is ${dt}×${cols}`);
@@ -61,9 +66,15 @@ export class SvdAlignment extends Module implements Alignment {
   }
   target(t: TeacherOut): Tensor {
     return noGrad(() => {
-      const z = t.feature.sub(this.#mean).matmul(this.#Vk);
+      const z = t.projected ?? this.#project(t.feature);
+      if (z.size(1) !== this.studentDim)
+        throw new Error(`Cached targets have ${z.size(1)} dims; the student ${this.studentDim}`);
       return this.ptsOptions ? pts(z, this.ptsOptions) : z;
     });
+  }
+  #project(feature: Tensor): Tensor {
+    if (!this.#Vk || !this.#mean) throw new Error("No SVD basis: pass cached targets");
+    return feature.sub(this.#mean).matmul(this.#Vk);
   }
   losses(s: StudentOut, t: TeacherOut): Record<string, Tensor> {
     return { feature: F.mseLoss(s.feature, this.target(t)).mul(this.lossWeight) };

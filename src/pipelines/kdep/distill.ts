@@ -1,6 +1,8 @@
 // KDEP distillation (docs/method.md): a frozen teacher's pooled pre-ReLU feature,
 // aligned by SVD (or a baseline), becomes the regression target of a randomly initialised
 // student's pooled pre-ReLU feature. The student alone is exported after every epoch.
+// With a target cache (`kdep targets`) the teacher is not run: each batch's targets are read
+// for its (epoch, image indices), the images the student sees being the same augmentation.
 import { join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
 import { type Batch, DataLoader } from "../../data/loader.js";
@@ -10,7 +12,7 @@ import { saveStateDict } from "../../io/tensors.js";
 import type { Backbone } from "../../models/backbone.js";
 import { createModel } from "../../models/registry.js";
 import type { SGD } from "../../optim/index.js";
-import { type Tensor, tidy } from "../../tensor/index.js";
+import { resolveAmp, type Tensor, tidy } from "../../tensor/index.js";
 import { toTensors } from "../common/batches.js";
 import type { CheckpointValue } from "../common/checkpoint.js";
 import { pollSignals, StopSignal } from "../common/interrupt.js";
@@ -27,10 +29,17 @@ import {
 } from "./alignment.js";
 import { type DistillConfig, defaultLossWeight, defaultLr } from "./distillConfig.js";
 import { Distiller } from "./distiller.js";
+import { imageListHash, type TargetExpectations } from "./targetCacheFormat.js";
+import type { TargetCache } from "./targetCacheReader.js";
 
 export interface DistillInputs {
   config: DistillConfig;
-  teacher: Backbone;
+  /** Required unless `targets` is given. */
+  teacher?: Backbone;
+  /** Cached teacher targets (SVD alignment only); the teacher is then not run. */
+  targets?: TargetCache;
+  /** What the cache must have been built from, besides this run's data and settings. */
+  targetsExpect?: Pick<TargetExpectations, "teacher" | "svd">;
   train: Dataset;
   trainTransform: TransformStep[];
   val?: Dataset;
@@ -70,6 +79,7 @@ const MAY_CHANGE_ON_RESUME = [
   "svd",
   "device",
   "channelsLast",
+  "amp",
   "microBatch",
   "valEvery",
   "checkpointEvery",
@@ -84,10 +94,12 @@ function buildAlignment(
   const ptsOpts = c.pts ? { temperature: c.ptsTemperature, power: c.ptsPower } : null;
   switch (c.align) {
     case "svd":
+      if (inputs.targets) return new SvdAlignment(null, student.featureDim, w, ptsOpts);
       if (!inputs.svd)
         throw new Error('align "svd" needs the SVD of the teacher: run `kdep svd` first');
       return new SvdAlignment(inputs.svd, student.featureDim, w, ptsOpts);
     case "linear":
+      if (!inputs.teacher) throw new Error('align "linear" needs the teacher');
       return new LinearAlignment(student.featureDim, inputs.teacher.featureDim, w, ptsOpts);
     case "none":
       return new IdentityAlignment(w, ptsOpts);
@@ -101,6 +113,13 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
   const lr = c.lr ?? defaultLr(c.student);
   const lossWeight = c.lossWeight ?? defaultLossWeight(c.teacherWeights, c.align);
   const needLogits = c.align === "logits" || c.logitWeight > 0 || c.ceWeight > 0;
+  const cache = inputs.targets;
+  const teacher = cache ? null : (inputs.teacher ?? null);
+  if (!teacher && !cache) throw new Error("distill needs a teacher or a target cache");
+  if (cache && (c.align !== "svd" || needLogits))
+    throw new Error(
+      `Cached teacher targets serve the SVD feature loss only (align "${c.align}"${needLogits ? " with logit/CE terms" : ""} needs the teacher)`,
+    );
   const runDir = c.out;
   const studentPath = join(runDir, STUDENT_FILE);
   removeStaleTemps(studentPath);
@@ -130,7 +149,6 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
     schedule: { unit: "epoch", schedule: { kind: "step", stepSize: c.lrStep, gamma: c.lrGamma } },
     build: () => {
       // The Distiller freezes the teacher and checks that logit terms have heads to read.
-      const teacher = inputs.teacher;
       // The student carries a head only when a loss reads its logits (the final method
       // does not).
       const student =
@@ -138,7 +156,7 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
           ? inputs.student()
           : (inputs.student ??
             createModel(c.student, {
-              numClasses: needLogits ? teacher.numClasses : 0,
+              numClasses: needLogits ? (teacher?.numClasses ?? 0) : 0,
               preReluFeature: true,
             }));
       const align = buildAlignment(c, inputs, student, lossWeight);
@@ -147,20 +165,30 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
         ceWeight: c.ceWeight,
         kdTemperature: c.kdTemperature,
         channelsLast: c.channelsLast,
+        amp: resolveAmp(c.amp, c.device),
       });
       // Before the optimiser is built; `to` keeps the tensor objects, so either order works.
-      teacher.to(c.device);
+      teacher?.to(c.device);
       distiller.to(c.device);
+      cache?.check({
+        ...inputs.targetsExpect,
+        seed: c.seed,
+        transform: inputs.trainTransform,
+        images: imageListHash(inputs.train),
+        k: student.featureDim,
+        epochs: c.epochs,
+      });
       distiller.train();
       const evaluate = (stop?: StopSignal) => validationLoss(distiller, inputs, stop);
       return {
         student,
         params: distiller.parameters(),
         // The loss: the aligned feature regression (plus any logit terms), in Distiller.step.
-        step: (b: Batch, { optimizer }: { optimizer: SGD }) =>
+        step: (b: Batch, { optimizer, epoch }: { optimizer: SGD; epoch: number }) =>
           tidy(() => {
             const { images, labels } = toTensors(b, c.device);
-            return distiller.step(images, labels, optimizer, c.microBatch);
+            const t = cache?.targets(epoch, b.indices, student.featureDim, c.device);
+            return distiller.step(images, labels, optimizer, c.microBatch, t);
           }),
         evaluate: () => evaluate(),
         state: () =>
@@ -175,7 +203,7 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
         afterEpoch: () => saveStateDict(studentPath, student.stateDict()),
         // The starting point of the validation curve, once per run (not again on resume).
         beforeFirstEpoch: async () => {
-          if (!inputs.val || c.valEvery <= 0) return true;
+          if (!inputs.val || cache || c.valEvery <= 0) return true;
           const stop = new StopSignal("stopping the initial validation pass (nothing trained yet)");
           try {
             const { val_loss } = await evaluate(stop);
@@ -192,6 +220,7 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
       };
     },
   });
+  cache?.close();
   const { parts, ...result } = r;
   return { ...result, studentPath, student: parts.student, lossWeight, lr, initialValLoss };
 }
@@ -203,7 +232,8 @@ async function validationLoss(
   stop?: StopSignal,
 ): Promise<Record<string, number>> {
   const c = inputs.config;
-  if (!inputs.val) return {};
+  // The validation loss needs the teacher's targets of the validation images.
+  if (!inputs.val || inputs.targets) return {};
   distiller.eval();
   const valLoader = new DataLoader(inputs.val, {
     batchSize: Math.min(c.batchSize, 256),

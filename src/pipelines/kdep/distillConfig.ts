@@ -25,6 +25,11 @@ export const DistillConfigSchema = z
       .optional()
       .describe("folder written by `kdep svd` for this teacher; unset: <out>/../svd")
       .meta({ arg: "dir" }),
+    targets: z
+      .string()
+      .optional()
+      .describe("cache written by `kdep targets`: train without running the teacher")
+      .meta({ arg: "dir" }),
     align: z
       .enum(["svd", "linear", "none", "logits"])
       .default("svd")
@@ -92,6 +97,10 @@ export const DistillConfigSchema = z
       .describe("where to train: cpu or cuda:N")
       .meta({ arg: "dev" }),
     channelsLast: z.boolean().default(false).describe("NHWC activations"),
+    amp: z
+      .enum(["bf16", "fp16"])
+      .optional()
+      .describe("mixed precision: bf16 (CUDA; CPUs with avx512_bf16/amx_bf16) or fp16 (CUDA)"),
   })
   .strict();
 

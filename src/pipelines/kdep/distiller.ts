@@ -1,10 +1,19 @@
 // Student + alignment in one module (what trains and what is saved), with the frozen
 // teacher beside it (not registered: never trained, never saved). `losses` returns the
 // named loss terms of one batch; `step` is one optimiser step with optional micro-batches.
+// Without a teacher (null), the targets come from a cache (`targets` arguments): the SVD
+// feature loss only.
 import type { Backbone } from "../../models/backbone.js";
 import { F, Module } from "../../nn/index.js";
-import type { SGD } from "../../optim/index.js";
-import { noGrad, type Tensor, tidy } from "../../tensor/index.js";
+import { GradScaler, type SGD } from "../../optim/index.js";
+import {
+  type AmpDevice,
+  type AmpDtype,
+  noGrad,
+  type Tensor,
+  tidy,
+  withAutocast,
+} from "../../tensor/index.js";
 import { type Alignment, logitKd, type StudentOut, type TeacherOut } from "./alignment.js";
 
 export interface DistillerOptions {
@@ -12,23 +21,34 @@ export interface DistillerOptions {
   ceWeight?: number;
   kdTemperature?: number;
   channelsLast?: boolean;
+  /** Mixed precision: forward passes under autocast; float16 adds loss scaling. */
+  amp?: { device: AmpDevice; dtype: AmpDtype };
 }
 
 export class Distiller extends Module {
   readonly needLogits: boolean;
+  readonly scaler: GradScaler | null;
   constructor(
-    readonly teacher: Backbone,
+    readonly teacher: Backbone | null,
     readonly student: Backbone,
     readonly align: Alignment,
     readonly opts: DistillerOptions = {},
   ) {
     super();
+    this.scaler = opts.amp?.dtype === "float16" ? new GradScaler() : null;
     this.registerModule("student", student);
     this.registerModule("align", align);
     this.needLogits =
       align.method === "logits" || (opts.logitWeight ?? 0) > 0 || (opts.ceWeight ?? 0) > 0;
-    teacher.preReluFeature = true;
     student.preReluFeature = true;
+    if (!teacher) {
+      if (this.needLogits || align.method !== "svd")
+        throw new Error(
+          "Cached teacher targets serve the SVD feature loss only: logit, CE and other alignments need the teacher",
+        );
+      return;
+    }
+    teacher.preReluFeature = true;
     teacher.eval().requiresGrad_(false);
     if (this.needLogits && (teacher.numClasses === 0 || student.numClasses === 0)) {
       throw new Error("Logit terms need classifier heads on both teacher and student");
@@ -37,10 +57,12 @@ export class Distiller extends Module {
 
   /** The teacher's pooled pre-ReLU feature (and logits when a term needs them), no grad. */
   teacherOut(x: Tensor): TeacherOut {
+    const teacher = this.teacher;
+    if (!teacher) throw new Error("This distiller has no teacher: pass cached targets");
     return noGrad(() => {
-      const map = this.teacher.forwardFeatures(x);
-      const feature = this.teacher.forwardHead(map, { preLogits: true });
-      return this.needLogits ? { feature, logits: this.teacher.forwardHead(map) } : { feature };
+      const map = teacher.forwardFeatures(x);
+      const feature = teacher.forwardHead(map, { preLogits: true });
+      return this.needLogits ? { feature, logits: teacher.forwardHead(map) } : { feature };
     });
   }
 
@@ -50,11 +72,15 @@ export class Distiller extends Module {
     return this.needLogits ? { feature, logits: this.student.forwardHead(map) } : { feature };
   }
 
-  /** The same tensor goes to teacher and student (docs/method.md#loss-and-optimisation). */
-  losses(images: Tensor, labels: Tensor): Record<string, Tensor> {
+  /**
+   * The same tensor goes to teacher and student (docs/method.md#loss-and-optimisation); `targets`, cached
+   * projections of the teacher's feature for these images, replace the teacher.
+   */
+  losses(images: Tensor, labels: Tensor, targets?: Tensor): Record<string, Tensor> {
     const x = this.opts.channelsLast ? images.channelsLast() : images;
     const s = this.studentOut(x);
-    const t = this.teacherOut(x);
+    // `feature` is never read with cached targets (SVD alignment only, see the constructor).
+    const t = targets ? { feature: targets, projected: targets } : this.teacherOut(x);
     const terms = this.align.losses(s, t);
     const lw = this.opts.logitWeight ?? 0;
     if (lw > 0 && this.align.method !== "logits") {
@@ -74,26 +100,36 @@ export class Distiller extends Module {
     labels: Tensor,
     optimizer: SGD,
     microBatch?: number,
+    targets?: Tensor,
   ): Record<string, number> {
     return tidy(() => {
       const n = images.size(0);
       const split = microBatch !== undefined && microBatch < n;
       const xs = split ? images.split(microBatch) : [images];
       const ys = split ? labels.split(microBatch) : [labels];
+      const ts = targets && split ? targets.split(microBatch) : [targets];
       const sums: Record<string, number> = {};
       optimizer.zeroGrad();
       xs.forEach((x, i) => {
         tidy(() => {
-          const terms = this.losses(x, ys[i]);
-          const total = Object.values(terms).reduce((a, t) => a.add(t));
-          total.div(xs.length).backward();
+          const terms = this.#autocast(() => this.losses(x, ys[i], ts[i]));
+          const total = Object.values(terms)
+            .reduce((a, t) => a.add(t))
+            .div(xs.length);
+          (this.scaler ? this.scaler.scaleLoss(total) : total).backward();
           for (const [k, t] of Object.entries(terms))
             sums[k] = (sums[k] ?? 0) + t.item() / xs.length;
         });
       });
-      optimizer.step();
+      if (this.scaler) this.scaler.step(optimizer);
+      else optimizer.step();
       return sums;
     });
+  }
+
+  #autocast<T>(fn: () => T): T {
+    const amp = this.opts.amp;
+    return amp ? withAutocast(amp.device, amp.dtype, fn) : fn();
   }
 
   /** Mean named losses of a batch without grad (validation). */

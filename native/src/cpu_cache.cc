@@ -1,0 +1,212 @@
+// A caching CPU allocator for large blocks, installed as libtorch's CPU allocator.
+//
+// Training frees and re-allocates the same activation sizes every step. Through malloc,
+// blocks above its mmap threshold are unmapped on free and page-faulted in again on the
+// next step; turning mmap off instead (the old tuning) keeps them but fragments the heap,
+// which then only grows. Here large blocks are mapped directly and, when freed, kept in a
+// size-keyed free list (bounded in bytes) for the next request of about the same size:
+// the pages stay resident, nothing fragments, and what exceeds the bound is unmapped.
+// Small blocks go to libtorch's default allocator unchanged.
+#include <sys/mman.h>
+
+#include <c10/core/CPUAllocator.h>
+#include <napi.h>
+#include <torch/version.h>
+
+#include "cpu_cache.h"
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+namespace kdep {
+namespace {
+
+// libtorch 2.3 made allocate() non-const and copy_data() pure virtual.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
+#define KDEP_ALLOCATE_CONST
+#define KDEP_NEEDS_COPY_DATA 1
+#else
+#define KDEP_ALLOCATE_CONST const
+#define KDEP_NEEDS_COPY_DATA 0
+#endif
+
+constexpr size_t kPage = 4096;
+
+// Size classes an eighth of a power of two apart: at most 12.5% (and a page) over.
+size_t RoundSize(size_t n) {
+  size_t p = 1;
+  while (p <= n / 2) p *= 2;
+  size_t step = std::max(p / 8, kPage);
+  return (n + step - 1) / step * step;
+}
+
+class CachingCpuAllocator;
+
+class CachingCpuAllocator final : public c10::Allocator {
+ public:
+  CachingCpuAllocator(c10::Allocator* base, size_t minBytes, size_t maxFree)
+      : base_(base), minBytes_(minBytes), maxFree_(maxFree) {}
+
+  c10::DataPtr allocate(size_t n) KDEP_ALLOCATE_CONST override {
+    if (n < minBytes_) return base_->allocate(n);
+    size_t size = RoundSize(n);
+    void* p = Take(&size);
+    if (p == nullptr) {
+      p = Map(size);
+      if (p == nullptr) {
+        ReleaseCached();
+        p = Map(size);
+      }
+      if (p == nullptr) throw std::bad_alloc();
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      live_.emplace(p, size);
+    }
+    // ctx == data, as raw_allocate()/raw_deallocate() (oneDNN's scratch memory) require.
+    return {p, p, &Free, c10::Device(c10::DeviceType::CPU)};
+  }
+
+  c10::DeleterFnPtr raw_deleter() const override { return &Free; }
+
+#if KDEP_NEEDS_COPY_DATA
+  void copy_data(void* dest, const void* src, std::size_t count) const override {
+    default_copy_data(dest, src, count);
+  }
+#endif
+
+  // Frees a block of either kind: ours (in live_) or the base allocator's.
+  static void Free(void* p);
+
+  bool GiveIfOurs(void* p) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = live_.find(p);
+    if (it == live_.end()) return false;
+    size_t size = it->second;
+    live_.erase(it);
+    Give(p, size);
+    return true;
+  }
+
+  void FreeSmall(void* p) const { base_->raw_deleter()(p); }
+
+  Napi::Object Stats(Napi::Env env) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto o = Napi::Object::New(env);
+    o.Set("cachedBytes", static_cast<double>(cached_));
+    o.Set("mappedBytes", static_cast<double>(mapped_));
+    o.Set("hits", static_cast<double>(hits_));
+    o.Set("misses", static_cast<double>(misses_));
+    o.Set("minBytes", static_cast<double>(minBytes_));
+    o.Set("maxFreeBytes", static_cast<double>(maxFree_));
+    return o;
+  }
+
+  void ReleaseCached() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [size, p] : free_) Unmap(p, size);
+    free_.clear();
+    cached_ = 0;
+  }
+
+ private:
+  // The smallest free block that fits, if it is at most a quarter larger than asked;
+  // `*size` becomes the block's mapped size (what its Block must unmap).
+  void* Take(size_t* size) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = free_.lower_bound(*size);
+    if (it == free_.end() || it->first > *size + *size / 4) {
+      misses_++;
+      return nullptr;
+    }
+    void* p = it->second;
+    *size = it->first;
+    free_.erase(it);
+    cached_ -= *size;
+    hits_++;
+    return p;
+  }
+
+  // mu_ held.
+  void Give(void* p, size_t size) {
+    if (size > maxFree_) {
+      Unmap(p, size);  // mu_ is held: Unmap only counts
+      return;
+    }
+    // Over the bound: unmap the largest free blocks first (the rarest sizes to reuse whole).
+    while (cached_ + size > maxFree_ && !free_.empty()) {
+      auto last = std::prev(free_.end());
+      Unmap(last->second, last->first);
+      cached_ -= last->first;
+      free_.erase(last);
+    }
+    free_.emplace(size, p);
+    cached_ += size;
+  }
+
+  void* Map(size_t size) const {
+    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return nullptr;
+    std::lock_guard<std::mutex> lock(mu_);
+    mapped_ += size;
+    return p;
+  }
+
+  void Unmap(void* p, size_t size) const {
+    munmap(p, size);
+    mapped_ -= size;
+  }
+
+  c10::Allocator* base_;
+  size_t minBytes_;
+  size_t maxFree_;
+  mutable std::mutex mu_;
+  mutable std::multimap<size_t, void*> free_;
+  mutable std::unordered_map<void*, size_t> live_;
+  mutable size_t cached_ = 0;
+  mutable size_t mapped_ = 0;
+  mutable uint64_t hits_ = 0;
+  mutable uint64_t misses_ = 0;
+};
+
+// Never destroyed: tensors may outlive every static destructor.
+CachingCpuAllocator* gCache = nullptr;
+
+void CachingCpuAllocator::Free(void* p) {
+  if (p == nullptr) return;
+  if (!gCache->GiveIfOurs(p)) gCache->FreeSmall(p);
+}
+
+}  // namespace
+
+// installCpuCache(minBytes, maxFreeBytes): true when installed by this call.
+Napi::Value InstallCpuCache(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (gCache != nullptr) return Napi::Boolean::New(env, false);
+  auto minBytes = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
+  auto maxFree = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
+  gCache = new CachingCpuAllocator(c10::GetDefaultCPUAllocator(), std::max(minBytes, kPage), maxFree);
+  c10::SetAllocator(c10::DeviceType::CPU, gCache, /*priority=*/1);
+  return Napi::Boolean::New(env, c10::GetAllocator(c10::DeviceType::CPU) == gCache);
+}
+
+// cpuCacheStats(): null when not installed; releaseCpuCache() unmaps every free block.
+Napi::Value CpuCacheStats(const Napi::CallbackInfo& info) {
+  if (gCache == nullptr) return info.Env().Null();
+  return gCache->Stats(info.Env());
+}
+
+Napi::Value ReleaseCpuCache(const Napi::CallbackInfo& info) {
+  if (gCache != nullptr) gCache->ReleaseCached();
+  return info.Env().Undefined();
+}
+
+void ExportCpuCache(Napi::Env env, Napi::Object exports) {
+  exports.Set("installCpuCache", Napi::Function::New(env, InstallCpuCache));
+  exports.Set("cpuCacheStats", Napi::Function::New(env, CpuCacheStats));
+  exports.Set("releaseCpuCache", Napi::Function::New(env, ReleaseCpuCache));
+}
+
+}  // namespace kdep

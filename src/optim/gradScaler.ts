@@ -1,0 +1,65 @@
+// Loss scaling for float16 training (as torch.cuda.amp.GradScaler): the loss is multiplied
+// by `scale` before backward so small gradients survive float16; the gradients are divided
+// back before the step. A step whose gradients hold inf/NaN is skipped and the scale
+// halved; after `growthInterval` good steps in a row it doubles.
+import { noGrad, type Tensor, tidy } from "../tensor/index.js";
+import type { SGD } from "./sgd.js";
+
+export interface GradScalerOptions {
+  initScale?: number;
+  growthFactor?: number;
+  backoffFactor?: number;
+  growthInterval?: number;
+}
+
+export class GradScaler {
+  scale: number;
+  readonly growthFactor: number;
+  readonly backoffFactor: number;
+  readonly growthInterval: number;
+  #goodSteps = 0;
+
+  constructor(o: GradScalerOptions = {}) {
+    this.scale = o.initScale ?? 2 ** 16;
+    this.growthFactor = o.growthFactor ?? 2;
+    this.backoffFactor = o.backoffFactor ?? 0.5;
+    this.growthInterval = o.growthInterval ?? 2000;
+  }
+
+  scaleLoss(loss: Tensor): Tensor {
+    return loss.mul(this.scale);
+  }
+
+  /**
+   * Unscales the gradients, then steps the optimiser unless one is not finite; updates the
+   * scale. Returns whether the step was taken.
+   */
+  step(optimizer: SGD): boolean {
+    const finite = tidy(() =>
+      noGrad(() => {
+        const inv = 1 / this.scale;
+        let ok = true;
+        for (const g of optimizer.paramGroups)
+          for (const p of g.params) {
+            const grad = p.grad;
+            if (grad === null) continue;
+            grad.mul_(inv);
+            // A sum is non-finite when any element is (or when it overflows: also a skip).
+            if (ok && !Number.isFinite(grad.sum().item())) ok = false;
+          }
+        return ok;
+      }),
+    );
+    if (finite) {
+      optimizer.step();
+      if (++this.#goodSteps >= this.growthInterval) {
+        this.scale *= this.growthFactor;
+        this.#goodSteps = 0;
+      }
+    } else {
+      this.scale *= this.backoffFactor;
+      this.#goodSteps = 0;
+    }
+    return finite;
+  }
+}

@@ -1,0 +1,39 @@
+// The caching CPU allocator (native/src/cpu_cache.cc): large blocks are reused without new
+// mappings, small ones go to libtorch's default allocator, and release() unmaps the cache.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { native } from "../../src/native/binding.js";
+import { F } from "../../src/nn/index.js";
+import * as T from "../../src/tensor/index.js";
+
+describe("caching CPU allocator", () => {
+  // Opt-in (KDEP_CPU_CACHE=1); installing it after tensors exist is fine: each block is
+  // freed by the allocator that made it.
+  if (!T.cpuCacheStats()) native.installCpuCache(2 ** 20, 256 * 2 ** 20);
+
+  it("reuses a freed large block and leaves small blocks alone", () => {
+    assert.ok(T.cpuCacheStats(), "installed");
+    T.tidy(() => T.zeros([1024, 1024]).add(1).sum().item()); // 4 MiB blocks, freed
+    const s1 = T.cpuCacheStats()!;
+    assert.ok(s1.cachedBytes >= 4 * 2 ** 20);
+    const sum = T.tidy(() => T.full([1024, 1024], 2).sum().item());
+    assert.equal(sum, 2 * 2 ** 20); // a reused block holds what was written, nothing stale
+    const s2 = T.cpuCacheStats()!;
+    assert.ok(s2.hits > s1.hits);
+    assert.equal(s2.mappedBytes, s1.mappedBytes, "no new mapping for a repeated size");
+    T.tidy(() => T.ones([100, 100]).sum().item()); // 40 KB: the default allocator's
+    assert.equal(T.cpuCacheStats()!.misses, s2.misses);
+    assert.equal(T.cpuCacheStats()!.hits, s2.hits);
+  });
+
+  it("serves oneDNN's raw allocations (convolution scratch) and unmaps on release", () => {
+    const y = T.tidy(() =>
+      F.conv2d(T.randn([8, 16, 64, 64]), T.randn([32, 16, 3, 3]), null, { padding: 1 })
+        .sum()
+        .item(),
+    );
+    assert.ok(Number.isFinite(y));
+    native.releaseCpuCache();
+    assert.equal(T.cpuCacheStats()!.cachedBytes, 0);
+  });
+});
