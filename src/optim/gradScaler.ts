@@ -5,6 +5,7 @@
 import { noGrad, type Tensor, tidy } from "../tensor/index.js";
 import type { SGD } from "./sgd.js";
 
+/** Settings of a {@link GradScaler}. */
 export interface GradScalerOptions {
   initScale?: number;
   growthFactor?: number;
@@ -12,6 +13,7 @@ export interface GradScalerOptions {
   growthInterval?: number;
 }
 
+/** Dynamic loss scaling for float16 training, as torch.cuda.amp.GradScaler. */
 export class GradScaler {
   scale: number;
   readonly growthFactor: number;
