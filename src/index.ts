@@ -119,6 +119,7 @@ export {
   convertCheckpoint,
 } from "./pipelines/convert/index.js";
 export { type DemoOptions, runDemo } from "./pipelines/demo/demo.js";
+export type { DemoSplit } from "./pipelines/demo/split.js";
 export {
   exportCheckpointOnnx,
   exportOnnx,

@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { imageFolder } from "../../src/data/datasets/imageFolder.js";
 import { DataLoader } from "../../src/data/loader.js";
 import { kdepTrainTransform } from "../../src/data/transforms/pipeline.js";
+import { PYTHON as PY } from "../util.js";
 import { ourStages } from "./stages.js";
 
 const { values } = parseArgs({
@@ -32,7 +33,6 @@ const count = Number(values.images);
 const root = values.root!;
 const rounds = Number(values.rounds);
 const here = dirname(fileURLToPath(import.meta.url));
-const PY = "/usr/bin/python3";
 
 function makeImages(): void {
   const marker = join(root, `.done-${count}`);

@@ -19,13 +19,13 @@ import {
   setNumThreads,
   tidy,
 } from "../../src/tensor/index.js";
+import { PYTHON } from "../util.js";
 
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
 const THREADS = env("KDEP_BENCH_THREADS", 2);
 const WARMUP = env("KDEP_BENCH_WARMUP", 1);
 const ROUNDS = env("KDEP_BENCH_ROUNDS", 2);
 const ITERS = env("KDEP_BENCH_ITERS", 2);
-const PYTHON = process.env.KDEP_PYTHON ?? "/usr/bin/python3";
 const SCRIPT = fileURLToPath(new URL("../../../bench/reference/models.py", import.meta.url));
 
 interface Spec {

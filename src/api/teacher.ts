@@ -5,8 +5,8 @@ import { join } from "node:path";
 import type { Dataset } from "../data/datasets/dataset.js";
 import { imageFolder } from "../data/datasets/imageFolder.js";
 import type { Backbone } from "../models/backbone.js";
-import { createModel } from "../models/registry.js";
-import { loadWeightsInto, resolveWeights } from "../models/weights.js";
+import { createModel, isModelName, unknownModelMessage } from "../models/registry.js";
+import { createModelWithWeights, resolveWeights } from "../models/weights.js";
 import { manualSeed } from "../tensor/index.js";
 
 /** Where the API's notes go (the CLI: stderr). */
@@ -19,7 +19,20 @@ export interface LoadedTeacher {
   id: string;
 }
 
-/** Builds the teacher with its pre-ReLU feature and loads `weights` (file, URL, torchvision:). */
+/** Refuses an unknown architecture and a missing teacher-weights setting; the CLI calls it
+ *  before reading any input, so a forgotten flag cannot cost a run distilling from noise. */
+export function checkTeacherFlags(arch: string, weights: string | undefined): void {
+  if (!isModelName(arch)) throw new Error(`--teacher: ${unknownModelMessage(arch)}`);
+  if (!weights) {
+    throw new Error(
+      "--teacher-weights is required: pass a file, an http(s) URL or torchvision:<arch>, " +
+        "or `--teacher-weights random` to use a randomly initialised teacher on purpose",
+    );
+  }
+}
+
+/** Builds the teacher with its pre-ReLU feature and loads `weights` (file, URL,
+ *  torchvision:, or "random"), at the width the weights were trained at. */
 export async function loadTeacher(
   arch: string,
   weights: string | undefined,
@@ -27,14 +40,15 @@ export async function loadTeacher(
   log: LogFn = stderrLog,
 ): Promise<LoadedTeacher> {
   manualSeed(seed);
-  const model = createModel(arch, { preReluFeature: true });
-  if (!weights) {
-    log(`warning: no teacher weights; using a randomly initialised ${arch} (seed ${seed})`);
-    return { model, id: `${arch}@random-seed${seed}` };
+  if (!weights || weights === "random") {
+    if (!weights)
+      log(`warning: no teacher weights; using a randomly initialised ${arch} (seed ${seed})`);
+    return { model: createModel(arch, { preReluFeature: true }), id: `${arch}@random-seed${seed}` };
   }
   const w = await resolveWeights(weights);
-  for (const line of loadWeightsInto(model, w.path, { strict: false })) log(`teacher: ${line}`);
-  return { model, id: `${arch}@${w.hash}` };
+  const loaded = createModelWithWeights(arch, { preReluFeature: true }, w.path, { strict: false });
+  for (const line of loaded.report) log(`teacher: ${line}`);
+  return { model: loaded.model, id: `${arch}@${w.hash}` };
 }
 
 /** The teacher's name in SVD folders and target caches, without building the model. */

@@ -2,7 +2,7 @@
 // config keys, validated by its schema; `runs` fine-tunings with seeds seed, seed+1, ….
 import type { z } from "zod";
 import { createModel } from "../models/registry.js";
-import { loadWeightsInto, resolveWeights } from "../models/weights.js";
+import { createModelWithWeights, resolveWeights } from "../models/weights.js";
 import {
   type ClassifyResult,
   runClassification as classifyPipeline,
@@ -43,15 +43,14 @@ export async function transferRuns(
   for (let run = 0; run < c.runs; run++) {
     // Built inside the run, after its seed: a random init is then the run's own.
     const createBackbone = () => {
-      const backbone = createModel(c.backbone, {
-        numClasses: 0,
-        ...(c.width ? { width: c.width } : {}),
+      const opts = { numClasses: 0, ...(c.width ? { width: c.width } : {}) };
+      if (!weights) return createModel(c.backbone, opts);
+      // Built at the width the weights were trained at (ResNet width, MobileNetV2 multiplier).
+      const { model, report } = createModelWithWeights(c.backbone, opts, weights, {
+        strict: false,
       });
-      if (weights) {
-        const report = loadWeightsInto(backbone, weights, { strict: false });
-        if (run === 0) for (const line of report) log(`weights: ${line}`);
-      }
-      return backbone;
+      if (run === 0) for (const line of report) log(`weights: ${line}`);
+      return model;
     };
     results.push(
       await classifyPipeline({

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { isNpy, readNpy } from "./npy.js";
 import { unpickle } from "./pickle/unpickler.js";
 import type { PyValue } from "./pickle/values.js";
-import { isLegacyPth, readPth } from "./pth.js";
+import { isLegacyPth, named, readPth } from "./pth.js";
 import { isSafetensors, readSafetensors } from "./safetensors.js";
 import { isZip } from "./zip.js";
 
@@ -49,7 +49,7 @@ export interface LoadedCheckpoint {
 export function readPickle(input: string | Uint8Array, sourceName?: string): PyValue {
   const source = sourceName ?? (typeof input === "string" ? input : "<bytes>");
   const bytes = typeof input === "string" ? readFileSync(input) : input;
-  return unpickle(bytes, { source }).value;
+  return named(source, () => unpickle(bytes, { source }).value);
 }
 
 const PICKLE_0_START = new Set(Buffer.from("(}])cdl", "latin1"));
@@ -66,7 +66,7 @@ export function loadCheckpoint(path: string): LoadedCheckpoint {
   if (isLegacyPth(bytes)) return { format: "pth-legacy", value: readPth(bytes, path) };
   if (isNpy(bytes)) return { format: "npy", value: readNpy(bytes, path) };
   if (isSafetensors(bytes)) {
-    const f = readSafetensors(bytes, path);
+    const f = named(path, () => readSafetensors(bytes, path));
     return { format: "safetensors", value: f.tensors, metadata: f.metadata };
   }
   // Protocol 2+ pickles start with PROTO; protocol 0/1 ones with a container or GLOBAL opcode.

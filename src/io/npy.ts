@@ -2,10 +2,12 @@
 // then a Python dict literal {'descr', 'fortran_order', 'shape'} padded with spaces to a
 // 64-byte boundary and ended by "\n", then the raw array. We read any byte order and either
 // memory order and return C-order little-endian; we write v1.0, C-order, little-endian.
+
 import { readFileSync } from "node:fs";
 import { ITEM_SIZE } from "../tensor/dtype.js";
 import { atomicWriteFile } from "./atomicWrite.js";
 import { numpyDescr, parseNumpyDescr } from "./numpyDtype.js";
+import { quoteName } from "./pickle/values.js";
 import {
   byteSwapInPlace,
   checkRawTensor,
@@ -51,16 +53,17 @@ export function readNpy(input: string | Uint8Array, sourceName?: string): RawTen
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    return fail(`cannot parse header ${JSON.stringify(header.trim())}`);
+    return fail(`cannot parse header ${JSON.stringify(quoteName(header.trim()))}`);
   }
   const type = parseNumpyDescr(descr);
-  if (!type) return fail(`unsupported dtype '${descr}'`);
+  if (!type) return fail(`unsupported dtype '${quoteName(descr)}'`);
   const shape = shapeText
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
     .map((s) => Number(s.replace(/L$/, "")));
-  if (shape.some((d) => !Number.isSafeInteger(d) || d < 0)) fail(`bad shape (${shapeText})`);
+  if (shape.some((d) => !Number.isSafeInteger(d) || d < 0))
+    fail(`bad shape (${quoteName(shapeText)})`);
   const size = ITEM_SIZE[type.dtype];
   const nbytes = numel(shape) * size;
   const begin = start + headerLen;

@@ -18,10 +18,11 @@ import {
   TorchStorage,
 } from "./pickle/globals.js";
 import { type UnpickleOptions, unpickle } from "./pickle/unpickler.js";
-import { PyTuple, type PyValue } from "./pickle/values.js";
+import { PyTuple, type PyValue, quoteName } from "./pickle/values.js";
 import { PickleWriter } from "./pickle/writer.js";
 import { byteSwapInPlace, contiguousStrides, numel, type RawTensor } from "./rawTensor.js";
-import { isZip, readZip, writeZip } from "./zip.js";
+import { isZip, writeZip } from "./zip.js";
+import { ZipArchive } from "./zipReader.js";
 
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 // The magic number as pickle's LONG1 opcode writes it: 0x8a, length 10, little-endian bytes.
@@ -44,12 +45,25 @@ function load(input: string | Uint8Array): { bytes: Uint8Array; source: string }
 export function readPth(input: string | Uint8Array, sourceName?: string): PyValue {
   const { bytes, source: src } = load(input);
   const source = sourceName ?? src;
-  if (isZip(bytes)) return readZipPth(bytes, source);
-  if (isLegacyPth(bytes)) return readLegacyPth(bytes, source);
+  if (isZip(bytes)) return named(source, () => readZipPth(bytes, source));
+  if (isLegacyPth(bytes)) return named(source, () => readLegacyPth(bytes, source));
   if (bytes.length >= 262 && Buffer.from(bytes.subarray(257, 262)).toString() === "ustar") {
     throw new Error(`${source}: tar-based checkpoints (PyTorch < 0.4) are not supported`);
   }
   throw new Error(`${source}: not a PyTorch checkpoint (neither zip nor legacy magic number)`);
+}
+
+/** Runs a reader so that any error it lets through (a RangeError from deep nesting, say)
+ *  still names the file. */
+export function named<T>(source: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (msg.startsWith(source)) throw e;
+    const why = e instanceof RangeError ? "nested too deeply or too large to read" : "unreadable";
+    throw new Error(`${source}: ${why} (${quoteName(msg, 200)})`);
+  }
 }
 
 /** Checks a storage persistent id's shared fields and returns [dtype, key, numel]. */
@@ -71,40 +85,51 @@ function storageId(pid: PyValue, source: string, fields: number): [DType, string
 }
 
 function readZipPth(bytes: Uint8Array, source: string): PyValue {
-  const files = readZip(bytes, source);
-  const first = files.keys().next().value;
+  const zip = new ZipArchive(bytes, source);
+  const first = zip.names()[0];
   const folder = first?.includes("/") ? first.slice(0, first.indexOf("/")) : "";
-  const pkl = files.get(`${folder}/data.pkl`);
+  const pkl = zip.read(`${folder}/data.pkl`);
   if (!pkl) {
-    const what = files.has(`${folder}/constants.pkl`) ? " (a TorchScript archive?)" : "";
-    throw new Error(`${source}: zip archive has no ${folder}/data.pkl${what}`);
+    const what = zip.has(`${folder}/constants.pkl`) ? " (a TorchScript archive?)" : "";
+    throw new Error(`${source}: zip archive has no ${quoteName(folder)}/data.pkl${what}`);
   }
-  const order = files.get(`${folder}/byteorder`);
+  const order = zip.read(`${folder}/byteorder`);
   const bigEndian = order !== undefined && Buffer.from(order).toString().trim() === "big";
   const storages = new Map<string, TorchStorage>();
   const pending: PendingTensor[] = [];
   const value = unpickle(pkl, {
     source: `${source} (${folder}/data.pkl)`,
     pending,
+    // Storages are inflated here, when the pickle first names them: entries nothing
+    // references are never read.
     persistentLoad: (pid) => {
       const [dtype, key, n] = storageId(pid, source, 5);
       let st = storages.get(key);
       if (st) return st;
       st = new TorchStorage(dtype, key, n);
       const name = `${folder}/data/${key}`;
-      const data = files.get(name);
-      if (!data) throw new Error(`${source}: storage entry ${name} is missing`);
       const want = n * ITEM_SIZE[dtype];
-      if (data.length < want) {
-        throw new Error(`${source}: storage ${name} has ${data.length} bytes, expected ${want}`);
+      const declared = zip.declaredSize(name);
+      if (declared === undefined) {
+        throw new Error(`${source}: storage entry ${quoteName(name)} is missing`);
       }
-      st.data = data.subarray(0, want);
-      if (bigEndian) byteSwapInPlace(st.data, ITEM_SIZE[dtype]);
+      if (declared < want) {
+        throw new Error(
+          `${source}: storage ${quoteName(name)} has ${declared} bytes, expected ${want}`,
+        );
+      }
+      let data = (zip.read(name) as Uint8Array).subarray(0, want);
+      if (bigEndian) {
+        // Stored entries are views into the file's bytes; swap a copy, not the caller's input.
+        data = Uint8Array.from(data);
+        byteSwapInPlace(data, ITEM_SIZE[dtype]);
+      }
+      st.data = data;
       storages.set(key, st);
       return st;
     },
   }).value;
-  materializeTensors({ source, pending });
+  materializeTensors({ source, pending }, value);
   return value;
 }
 
@@ -153,7 +178,7 @@ function readLegacyPth(bytes: Uint8Array, source: string): PyValue {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (const key of keys) {
     const st = typeof key === "string" ? storages.get(key) : undefined;
-    if (!st) throw new Error(`${source}: storage ${String(key)} listed but never used`);
+    if (!st) throw new Error(`${source}: storage ${quoteName(String(key))} listed but never used`);
     if (pos + 8 > bytes.length) throw new Error(`${source}: file ends before storage ${key}`);
     const count = Number(view.getBigInt64(pos, true));
     const nbytes = count * ITEM_SIZE[st.dtype];
@@ -166,7 +191,7 @@ function readLegacyPth(bytes: Uint8Array, source: string): PyValue {
     st.data = bytes.subarray(pos, pos + nbytes);
     pos += nbytes;
   }
-  materializeTensors({ source, pending });
+  materializeTensors({ source, pending }, value);
   return value;
 }
 

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { type DType, ITEM_SIZE } from "../tensor/dtype.js";
 import { atomicWriteFile } from "./atomicWrite.js";
+import { quoteName } from "./pickle/values.js";
 import { checkRawTensor, numel, type RawTensor } from "./rawTensor.js";
 
 const TO_NAME: Record<DType, string> = {
@@ -33,6 +34,15 @@ export function isSafetensors(bytes: Uint8Array): boolean {
   return n > 1n && n <= BigInt(bytes.length - 8) && bytes[8] === 0x7b;
 }
 
+/** A header value for an error message: short, and safe on deeply nested JSON. */
+function brief(v: unknown): string {
+  try {
+    return quoteName(JSON.stringify(v) ?? String(v));
+  } catch {
+    return "(nested too deeply to print)";
+  }
+}
+
 /** Reads a safetensors file from a path or bytes. */
 export function readSafetensors(input: string | Uint8Array, sourceName?: string): SafetensorsFile {
   const source = sourceName ?? (typeof input === "string" ? input : "<bytes>");
@@ -55,6 +65,7 @@ export function readSafetensors(input: string | Uint8Array, sourceName?: string)
   const base = 8 + n;
   const dataLen = bytes.length - base;
   const tensors = new Map<string, RawTensor>();
+  const spans: { key: string; begin: number; end: number; dtype: DType; shape: number[] }[] = [];
   let metadata: Record<string, string> = {};
   for (const [key, info] of Object.entries(header)) {
     if (key === "__metadata__") {
@@ -63,12 +74,12 @@ export function readSafetensors(input: string | Uint8Array, sourceName?: string)
     }
     const { dtype: name, shape, data_offsets: off } = (info ?? {}) as Record<string, unknown>;
     const dtype = FROM_NAME.get(String(name));
-    if (!dtype) fail(`tensor ${key}: unsupported dtype ${JSON.stringify(name)}`);
+    if (!dtype) fail(`tensor ${quoteName(key)}: unsupported dtype ${brief(name)}`);
     const okInts = (a: unknown): a is number[] =>
       Array.isArray(a) && a.every((x) => Number.isSafeInteger(x) && x >= 0);
-    if (!okInts(shape)) return fail(`tensor ${key}: bad shape ${JSON.stringify(shape)}`);
+    if (!okInts(shape)) return fail(`tensor ${quoteName(key)}: bad shape ${brief(shape)}`);
     if (!okInts(off) || off.length !== 2) {
-      return fail(`tensor ${key}: bad data_offsets ${JSON.stringify(off)}`);
+      return fail(`tensor ${quoteName(key)}: bad data_offsets ${brief(off)}`);
     }
     const [begin, end] = off;
     const want = numel(shape) * ITEM_SIZE[dtype!];
@@ -80,8 +91,23 @@ export function readSafetensors(input: string | Uint8Array, sourceName?: string)
         `tensor ${key}: data_offsets span ${end - begin} bytes, ${dtype}[${shape}] needs ${want}`,
       );
     }
-    const data = Uint8Array.from(bytes.subarray(base + begin, base + end));
-    tensors.set(key, { dtype: dtype!, shape, data });
+    spans.push({ key, begin, end, dtype: dtype!, shape });
+  }
+  // The format forbids overlapping tensors; allowing them would let a small file be copied
+  // out once per key that names the same bytes.
+  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  for (let i = 1; i < spans.length; i++) {
+    const [p, c] = [spans[i - 1], spans[i]];
+    if (c.begin < p.end) {
+      fail(`tensors ${quoteName(p.key)} and ${quoteName(c.key)} overlap in the data section`);
+    }
+  }
+  for (const { key, begin, end, dtype, shape } of spans) {
+    tensors.set(key, {
+      dtype,
+      shape,
+      data: Uint8Array.from(bytes.subarray(base + begin, base + end)),
+    });
   }
   return { tensors, metadata };
 }

@@ -42,11 +42,19 @@ const MODELS = {
 /** Names {@link createModel} accepts. */
 export type ModelName = keyof typeof MODELS;
 
+/** Whether `name` is a model createModel builds. */
+export function isModelName(name: string): name is ModelName {
+  return Object.hasOwn(MODELS, name);
+}
+
+/** The error for a name that is not a model, listing the ones there are. */
+export function unknownModelMessage(name: string): string {
+  return `Unknown model "${name}"; expected one of ${Object.keys(MODELS).join(", ")}`;
+}
+
 function entry(name: string): Entry {
   const e = (MODELS as Record<string, Entry>)[name];
-  if (!e) {
-    throw new Error(`Unknown model "${name}"; expected one of ${Object.keys(MODELS).join(", ")}`);
-  }
+  if (!e) throw new Error(unknownModelMessage(name));
   return e;
 }
 

@@ -8,6 +8,10 @@ import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import { loadStateDictFile } from "../io/tensors.js";
 import type { Module } from "../nn/module.js";
+import type { Backbone } from "./backbone.js";
+import { describeFetchError, offlineRemedy } from "./fetchErrors.js";
+import { createModel, type ModelOptions } from "./registry.js";
+import { widthOptionsFromWeights } from "./widthFromWeights.js";
 
 /** torchvision's IMAGENET1K_V1 weights (the ones KDEP's SP-R50 teacher is). */
 export const TORCHVISION_WEIGHTS: Record<string, string> = {
@@ -49,9 +53,16 @@ export async function download(
   expectPrefix: string | null,
   log = (s: string) => process.stderr.write(s),
 ): Promise<void> {
-  const res = await fetch(url, { redirect: "follow" });
-  if (!res.ok || !res.body)
-    throw new Error(`Download of ${url} failed: HTTP ${res.status} ${res.statusText}`);
+  const fail = (why: string) =>
+    new Error(`Could not download ${url}: ${why}. ${offlineRemedy(url, dest)}`);
+  const host = new URL(url).host;
+  let res: Response;
+  try {
+    res = await fetch(url, { redirect: "follow" });
+  } catch (e) {
+    throw fail(describeFetchError(e, host));
+  }
+  if (!res.ok || !res.body) throw fail(`the server answered HTTP ${res.status} ${res.statusText}`);
   const total = Number(res.headers.get("content-length") ?? 0);
   const tmp = `${dest}.${process.pid}.part`;
   const fh = await open(tmp, "w");
@@ -59,16 +70,21 @@ export async function download(
   let got = 0;
   let lastReport = 0;
   try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      h.update(chunk);
-      await fh.write(chunk);
-      got += chunk.length;
-      if (Date.now() - lastReport > 2000) {
-        lastReport = Date.now();
-        log(
-          `downloading ${basename(dest)}: ${(got / 2 ** 20).toFixed(1)}${total ? ` / ${(total / 2 ** 20).toFixed(1)}` : ""} MiB\n`,
-        );
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        h.update(chunk);
+        await fh.write(chunk);
+        got += chunk.length;
+        if (Date.now() - lastReport > 2000) {
+          lastReport = Date.now();
+          log(
+            `downloading ${basename(dest)}: ${(got / 2 ** 20).toFixed(1)}${total ? ` / ${(total / 2 ** 20).toFixed(1)}` : ""} MiB\n`,
+          );
+        }
       }
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw fail(`the transfer broke off after ${got} bytes: ${describeFetchError(e, host)}`);
     }
     await fh.sync();
   } finally {
@@ -77,8 +93,9 @@ export async function download(
   const digest = h.digest("hex");
   if (expectPrefix && !digest.startsWith(expectPrefix)) {
     rmSync(tmp, { force: true });
-    throw new Error(
-      `Checksum mismatch for ${url}: SHA-256 ${digest} does not start with ${expectPrefix}`,
+    throw fail(
+      `Checksum mismatch: SHA-256 ${digest} does not start with ${expectPrefix} ` +
+        "(the file is damaged, or not the one its name promises)",
     );
   }
   renameSync(tmp, dest);
@@ -142,4 +159,30 @@ export function loadWeightsInto(
     report.push(`missing keys left at their initial values: ${r.missingKeys.join(", ")}`);
   if (r.unexpectedKeys.length) report.push(`ignored keys: ${r.unexpectedKeys.join(", ")}`);
   return report;
+}
+
+/**
+ * Builds `arch` at the width its weights were trained at (read from their shapes, unless
+ * `opts` states it) and loads them; returns the model and the unwrap/load report.
+ */
+export function createModelWithWeights(
+  arch: string,
+  opts: ModelOptions,
+  path: string,
+  loadOpts: { strict?: boolean } = {},
+): { model: Backbone; report: string[] } {
+  const { stateDict, report } = loadStateDictFile(path);
+  try {
+    const stated = opts.width !== undefined || opts.widthMult !== undefined;
+    const width = stated ? {} : widthOptionsFromWeights(arch, stateDict, path);
+    const model = createModel(arch, { ...opts, ...width });
+    if (width.widthMult !== undefined) report.push(`width multiplier ${width.widthMult}`);
+    const r = model.loadStateDict(stateDict, { strict: loadOpts.strict ?? true });
+    if (r.missingKeys.length)
+      report.push(`missing keys left at their initial values: ${r.missingKeys.join(", ")}`);
+    if (r.unexpectedKeys.length) report.push(`ignored keys: ${r.unexpectedKeys.join(", ")}`);
+    return { model, report };
+  } finally {
+    for (const t of stateDict.values()) t.dispose();
+  }
 }

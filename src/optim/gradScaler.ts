@@ -5,22 +5,31 @@
 import { noGrad, type Tensor, tidy } from "../tensor/index.js";
 import type { SGD } from "./sgd.js";
 
-/** Settings of a {@link GradScaler}. */
+/** Settings of a {@link GradScaler}; the defaults are torch.cuda.amp.GradScaler's. */
 export interface GradScalerOptions {
+  /** The first loss scale (default 2^16). */
   initScale?: number;
+  /** Multiplies the scale after `growthInterval` finite steps in a row (default 2). */
   growthFactor?: number;
+  /** Multiplies the scale after a step with non-finite gradients (default 0.5). */
   backoffFactor?: number;
+  /** Finite steps in a row before the scale grows (default 2000). */
   growthInterval?: number;
 }
 
-/** Dynamic loss scaling for float16 training, as torch.cuda.amp.GradScaler. */
+/** Dynamic loss scaling for float16 training: scale the loss, unscale, skip bad steps. */
 export class GradScaler {
+  /** The current loss scale. */
   scale: number;
+  /** See {@link GradScalerOptions.growthFactor}. */
   readonly growthFactor: number;
+  /** See {@link GradScalerOptions.backoffFactor}. */
   readonly backoffFactor: number;
+  /** See {@link GradScalerOptions.growthInterval}. */
   readonly growthInterval: number;
   #goodSteps = 0;
 
+  /** A scaler with the given settings (torch.cuda.amp.GradScaler's defaults otherwise). */
   constructor(o: GradScalerOptions = {}) {
     this.scale = o.initScale ?? 2 ** 16;
     this.growthFactor = o.growthFactor ?? 2;
@@ -28,6 +37,7 @@ export class GradScaler {
     this.growthInterval = o.growthInterval ?? 2000;
   }
 
+  /** The loss multiplied by the current scale; call `backward()` on this. */
   scaleLoss(loss: Tensor): Tensor {
     return loss.mul(this.scale);
   }

@@ -6,12 +6,14 @@ import { join } from "node:path";
 import { svgToPng } from "./charts.js";
 import { type DemoCharts, demoCharts } from "./demoCharts.js";
 import {
-  bestIndex,
   CHARTS,
+  denseTables,
   explanation,
+  probeSeedTable,
   resultsTable,
   seedHeaders,
   setupRows,
+  testsTable,
 } from "./demoText.js";
 import { htmlPage, htmlTable, inlineSvg } from "./html.js";
 import { mdCell, mdHref, mdTable, mdText } from "./markdown.js";
@@ -30,8 +32,10 @@ function spreadNote(r: DemoReport): string {
 }
 
 export function demoMarkdown(r: DemoReport, links: RunLink[]): string {
-  const best = bestIndex(r.methods);
   const res = resultsTable(r);
+  const best = res.best;
+  const probe = probeSeedTable(r);
+  const tests = testsTable(r);
   const rows = res.rows.map((row, i) =>
     i === best ? row.map((c) => (c ? `**${mdCell(c)}**` : c)) : row.map(mdCell),
   );
@@ -49,6 +53,32 @@ export function demoMarkdown(r: DemoReport, links: RunLink[]): string {
     "",
     spreadNote(r),
     "",
+    ...(probe.rows.length
+      ? [
+          "Linear probe, per seed (the same labelled images per seed as fine-tuning):",
+          "",
+          mdTable(probe.headers, probe.rows, {
+            align: probe.headers.map((_, i) => (i < 2 ? "l" : "r")),
+          }),
+          "",
+        ]
+      : []),
+    ...denseTables(r).flatMap((d) => [
+      `### ${d.title}`,
+      "",
+      mdTable(d.headers, d.rows, { align: ["l", "l", "r"] }),
+      "",
+    ]),
+    ...(tests.rows.length
+      ? [
+          `### ${r.setup.test?.name ?? "Paired tests"}: KDEP − baseline`,
+          "",
+          mdTable(tests.headers, tests.rows, {
+            align: tests.headers.map((_, i) => (i < 2 ? "l" : "r")),
+          }),
+          "",
+        ]
+      : []),
     ...CHARTS.flatMap((c) => [`![${c.caption}](${c.file}.png)`, ""]),
     "## Findings",
     "",
@@ -69,8 +99,10 @@ export function demoMarkdown(r: DemoReport, links: RunLink[]): string {
 }
 
 export function demoHtml(r: DemoReport, charts: DemoCharts, links: RunLink[]): string {
-  const best = bestIndex(r.methods);
   const res = resultsTable(r);
+  const best = res.best;
+  const probe = probeSeedTable(r);
+  const tests = testsTable(r);
   const figures = CHARTS.map(
     (c) =>
       `<figure>${inlineSvg(charts[c.file])}<figcaption>${esc(c.caption)} · <a href="${esc(mdHref(`${c.file}.png`))}">PNG</a></figcaption></figure>`,
@@ -85,6 +117,22 @@ export function demoHtml(r: DemoReport, charts: DemoCharts, links: RunLink[]): s
       className: "results",
     }),
     `<p class="note">${esc(spreadNote(r).replace("in bold", "highlighted"))}</p>`,
+    ...(probe.rows.length
+      ? [
+          "<p>Linear probe, per seed (the same labelled images per seed as fine-tuning):</p>",
+          htmlTable(probe.headers, probe.rows, { numericFrom: 2, className: "probe" }),
+        ]
+      : []),
+    ...denseTables(r).flatMap((d) => [
+      `<h3>${esc(d.title)}</h3>`,
+      htmlTable(d.headers, d.rows, { numericFrom: 2, className: "dense" }),
+    ]),
+    ...(tests.rows.length
+      ? [
+          `<h3>${esc(r.setup.test?.name ?? "Paired tests")}: KDEP − baseline</h3>`,
+          htmlTable(tests.headers, tests.rows, { numericFrom: 2, className: "tests" }),
+        ]
+      : []),
     figures,
     "<h2>Findings</h2>",
     r.findings.length

@@ -1,6 +1,6 @@
 // The words and tables of the demo report, shared by its Markdown and HTML forms.
 import { fmtDuration, fmtNum, fmtPercent, spreadName } from "./stats.js";
-import type { DemoReport, MethodResult } from "./types.js";
+import type { Comparison, DemoReport, MethodResult } from "./types.js";
 
 /** Index of the method with the highest downstream mean (first on ties); -1 if none. */
 export function bestIndex(methods: MethodResult[]): number {
@@ -37,6 +37,19 @@ export function explanation(r: DemoReport): string {
     `The ${s.downstreamClasses.length} downstream classes (${list(s.downstreamClasses)}) were never seen upstream and stand in for a new task with few labels:`,
     `every pre-trained student, and each baseline below, is fine-tuned on only ${s.downstreamTrainPerClass} labelled images per class`,
     `and tested on ${s.downstreamTestImages} images, once per seed (${s.seeds.join(", ")}).`,
+    ...(r.methods.some((m) => m.probe)
+      ? [
+          "Each is also measured by a linear probe: a new head trained on the frozen backbone with the same labelled images,",
+          "the direct measure of what pre-training put into the features.",
+        ]
+      : []),
+    ...(s.test
+      ? [
+          `Every seed gives every method the same labelled images and training order, so KDEP is compared with each baseline seed by seed (${s.test.name});`,
+          `a finding says "beats" only when that test rejects "no difference" at the ${fmtPercent(1 - s.test.level)} level with KDEP ahead.`,
+          `Each comparison is tested on its own, without correction for the ${r.comparisons?.length ?? 0} made, so each true tie still has a ${fmtPercent(1 - s.test.level)} chance of reading as a difference.`,
+        ]
+      : []),
   ].join(" ");
 }
 
@@ -48,6 +61,7 @@ export function setupRows(r: DemoReport): [string, string][] {
     ["Dataset", s.dataset],
     ["Upstream classes", `${s.upstreamClasses.length}: ${s.upstreamClasses.join(", ")}`],
     ["Downstream classes", `${s.downstreamClasses.length}: ${s.downstreamClasses.join(", ")}`],
+    ...(s.split ? [["Split (class indices)", s.split] as [string, string]] : []),
     ["Upstream images", String(s.upstreamImages)],
     ["Distillation subset", `${s.subsetImages} images (${fmtPercent(s.subsetFraction)})`],
     ["Downstream training", `${s.downstreamTrainPerClass} images per class`],
@@ -60,6 +74,15 @@ export function setupRows(r: DemoReport): [string, string][] {
     ["Student", `${s.student.arch}, width ${s.student.width}`],
     ["Seeds", s.seeds.join(", ")],
     ["Spread (±)", spreadName(s.spreadKind)],
+    ...(s.test
+      ? [
+          ["Verdict test", `${s.test.name}, ${fmtPercent(s.test.level)} confidence`] as [
+            string,
+            string,
+          ],
+        ]
+      : []),
+    ...(s.upstreamMeasure ? [["Upstream top-1", s.upstreamMeasure] as [string, string]] : []),
     [
       "Epochs",
       Object.entries(s.epochs)
@@ -83,18 +106,114 @@ export function seedHeaders(r: DemoReport): string[] {
   );
 }
 
-/** Figure-1-style results: method · data · time · mean ± spread · per-seed values. */
-export function resultsTable(r: DemoReport): { headers: string[]; rows: string[][] } {
+const meanSpread = (x: { mean: number; spread: number } | undefined) =>
+  x ? `${fmtNum(x.mean)} ± ${fmtNum(x.spread)}` : "—";
+
+/**
+ * Figure-1-style results: method · data · time · [upstream top-1] · fine-tuned mean ±
+ * spread · [linear-probe mean ± spread] · fine-tuned per seed. Bracketed columns appear when
+ * any method has them.
+ */
+export function resultsTable(r: DemoReport): {
+  headers: string[];
+  rows: string[][];
+  /** Row of the best fine-tuned mean (-1 if none). */
+  best: number;
+} {
   const seeds = seedHeaders(r);
   const pm = r.setup.spreadKind === "std" ? "± std" : "± half-range";
-  const headers = ["Pre-training", "Data", "Pre-training time", `Top-1 % (mean ${pm})`, ...seeds];
+  const hasUp = r.methods.some((m) => m.upstream !== undefined);
+  const hasProbe = r.methods.some((m) => m.probe);
+  const headers = [
+    "Pre-training",
+    "Data",
+    "Pre-training time",
+    ...(hasUp ? ["Upstream top-1 %"] : []),
+    hasProbe ? `Fine-tuned top-1 % (mean ${pm})` : `Top-1 % (mean ${pm})`,
+    ...(hasProbe ? [`Linear probe top-1 % (mean ${pm})`] : []),
+    ...seeds.map((h) => (hasProbe ? `FT ${h}` : h)),
+  ];
   const rows = r.methods.map((m) => [
     m.label,
     m.data,
     m.pretrainSeconds > 0 ? fmtDuration(m.pretrainSeconds) : "—",
-    `${fmtNum(m.downstream.mean)} ± ${fmtNum(m.downstream.spread)}`,
+    ...(hasUp ? [m.upstream !== undefined ? fmtNum(m.upstream) : "—"] : []),
+    meanSpread(m.downstream),
+    ...(hasProbe ? [meanSpread(m.probe)] : []),
     ...seeds.map((_, i) => (i < m.downstream.runs.length ? fmtNum(m.downstream.runs[i]) : "")),
   ]);
+  if (hasUp) {
+    const t = r.setup.teacher;
+    rows.unshift([
+      `Teacher (${t.arch})`,
+      "100%",
+      fmtDuration(t.seconds),
+      fmtNum(t.accuracy),
+      "—",
+      ...(hasProbe ? ["—"] : []),
+      ...seeds.map(() => ""),
+    ]);
+  }
+  const best = bestIndex(r.methods);
+  return { headers, rows, best: best < 0 ? -1 : best + (hasUp ? 1 : 0) };
+}
+
+/** Linear-probe top-1 per seed, one row per method (empty when no probe was run). */
+export function probeSeedTable(r: DemoReport): { headers: string[]; rows: string[][] } {
+  const seeds = seedHeaders(r);
+  const rows = r.methods
+    .filter((m) => m.probe)
+    .map((m) => [
+      m.label,
+      m.data,
+      ...seeds.map((_, i) => (i < (m.probe?.runs.length ?? 0) ? fmtNum(m.probe!.runs[i]) : "")),
+    ]);
+  return { headers: ["Pre-training", "Data", ...seeds.map((h) => `LP ${h}`)], rows };
+}
+
+/** One table per dense task (segmentation, detection): method · data · metric mean ± spread. */
+export function denseTables(
+  r: DemoReport,
+): { title: string; headers: string[]; rows: string[][] }[] {
+  const pm = r.setup.spreadKind === "std" ? "± std" : "± half-range";
+  return (r.dense ?? []).map((d) => ({
+    title: `${d.task[0].toUpperCase()}${d.task.slice(1)} (${d.metric} %)`,
+    headers: ["Pre-training", "Data", `${d.metric} % (mean ${pm})`],
+    rows: r.methods
+      .filter((m) => d.byMethod[m.id])
+      .map((m) => [m.label, m.data, meanSpread(d.byMethod[m.id])]),
+  }));
+}
+
+const pText = (p: number) => (p < 0.001 ? "< 0.001" : p.toFixed(3));
+
+/** The paired tests behind the findings: KDEP − baseline per protocol. */
+export function testsTable(r: DemoReport): { headers: string[]; rows: string[][] } {
+  const level = r.setup.test?.level ?? 0.95;
+  const headers = [
+    "KDEP vs",
+    "Protocol",
+    "Mean difference (points)",
+    `${fmtPercent(level)} CI`,
+    "t (df)",
+    "p (two-sided)",
+  ];
+  const label = (c: Comparison) => {
+    const m = r.methods.find((x) => x.id === c.baseline);
+    return m ? `${m.label}${m.data !== "—" ? ` (${m.data})` : ""}` : c.baseline;
+  };
+  const rows = (r.comparisons ?? []).map((c) => {
+    const t = c.test;
+    if (!t) return [label(c), c.protocol, "—", "—", "—", "—"];
+    return [
+      label(c),
+      c.protocol,
+      fmtNum(t.meanDiff),
+      `[${fmtNum(t.ci[0])}, ${fmtNum(t.ci[1])}]`,
+      `${Number.isFinite(t.t) ? t.t.toFixed(2) : t.t > 0 ? "∞" : "−∞"} (${t.df})`,
+      pText(t.p),
+    ];
+  });
   return { headers, rows };
 }
 

@@ -2,7 +2,12 @@
 // every number; the report only formats and draws them. Presentation sits above the
 // pipelines: it may import their result types, never the other way round.
 
-export type { DemoReport, MethodResult, SpreadKind } from "../pipelines/demo/result.js";
+export type {
+  Comparison,
+  DemoReport,
+  MethodResult,
+  SpreadKind,
+} from "../pipelines/demo/result.js";
 
 /** The kind of transfer a suite row measures. */
 export type SuiteTask = "classification" | "detection" | "segmentation";

@@ -18,6 +18,7 @@ describe("kdep distill --config", () => {
     data: root,
     out: join(root, out),
     teacher: "resnet18",
+    teacherWeights: "random",
     align: "none",
     pts: false,
     epochs: 1,

@@ -11,10 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { convertCheckpoint } from "../../src/pipelines/convert/index.js";
-import { pythonHas, runPythonJson } from "../helpers/python.js";
+import { requirePython, runPythonJson } from "../helpers/python.js";
 import { makeStudent } from "./student.js";
 
-const skip = !pythonHas("torch", "torchvision", "numpy") && "needs python3 with torch/numpy";
+requirePython("torch", "torchvision", "numpy");
 
 let dir: string;
 before(() => {
@@ -69,7 +69,7 @@ for (const [arch, blocks, bottleneck] of [
   ["resnet18", [2, 2, 2, 2], false],
   ["resnet50", [3, 4, 6, 3], true],
 ] as const) {
-  test(`${arch} → detectron2: Detectron2's ResNet names, values equal`, { skip }, () => {
+  test(`${arch} → detectron2: Detectron2's ResNet names, values equal`, () => {
     const s = makeStudent(arch, dir);
     const out = join(dir, `${arch}.pkl`);
     const res = convertCheckpoint({ input: s.path, output: out, to: "detectron2" });
@@ -145,9 +145,7 @@ with torch.no_grad():
 print(json.dumps({"worst": worst, "n": len(d["model"])}))
 `;
 
-test("mobilenet_v2 → detectron2: KDEP's MobileNetV2 backbone loads it strictly, same outputs", {
-  skip,
-}, () => {
+test("mobilenet_v2 → detectron2: KDEP's MobileNetV2 backbone loads it strictly, same outputs", {}, () => {
   const s = makeStudent("mobilenet_v2", dir);
   const out = join(dir, "mnv2.pkl");
   const res = convertCheckpoint({ input: s.path, output: out, to: "detectron2" });

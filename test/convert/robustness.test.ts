@@ -11,10 +11,10 @@ import { after, before, test } from "node:test";
 import { isRawTensor, readPth } from "../../src/io/index.js";
 import { loadStateDictFile, toRaw } from "../../src/io/tensors.js";
 import { convertCheckpoint } from "../../src/pipelines/convert/index.js";
-import { pythonHas, runPythonJson } from "../helpers/python.js";
+import { requirePython, runPythonJson } from "../helpers/python.js";
 import { makeStudent, type Student, sameBytes } from "./student.js";
 
-const skip = !pythonHas("torch", "torchvision") && "needs python3 with torch/torchvision";
+requirePython("torch", "torchvision");
 
 let dir: string;
 let r18: Student;
@@ -72,7 +72,7 @@ print(json.dumps({
 }))
 `;
 
-test("resnet18 → robustness: the library's layout, restored strictly by PyTorch", { skip }, () => {
+test("resnet18 → robustness: the library's layout, restored strictly by PyTorch", () => {
   const out = join(dir, "r18.robustness.pt");
   const res = convertCheckpoint({ input: r18.path, output: out, to: "robustness", epoch: 3 });
   assert.equal(res.renamed[0].to, "module.model.model.conv1.weight");

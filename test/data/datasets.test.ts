@@ -14,6 +14,7 @@ import { fashionMnist } from "../../src/data/datasets/idx.js";
 import { imageFolder, imageNet } from "../../src/data/datasets/imageFolder.js";
 import { ade20k, cityscapes, voc2012Seg } from "../../src/data/datasets/segmentation.js";
 import { MANIFEST_NAME, makeSubset } from "../../src/data/datasets/subset.js";
+import { FMNIST_DIR } from "../pipelines/fixtures/fmnist.js";
 import { python, pythonScript, tempDir } from "./helpers.js";
 
 const tmp = tempDir("datasets");
@@ -97,7 +98,7 @@ test("CUB-200-2011: official split files", async () => {
 });
 
 test("Fashion-MNIST: the real files, counts and labels as Python reads them", async () => {
-  const dir = "/usr/share/datasets/fashion-mnist";
+  const dir = FMNIST_DIR;
   const train = await fashionMnist(dir, "train");
   const test_ = await fashionMnist(dir, "test");
   assert.equal(train.length, 60000);

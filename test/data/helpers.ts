@@ -5,7 +5,9 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const PYTHON = "/usr/bin/python3";
+import { PYTHON } from "../helpers/python.js";
+
+export { PYTHON };
 // Tests run from dist/test/data; the Python scripts stay in test/data/py.
 export const PY_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../../test/data/py");
 
@@ -16,13 +18,18 @@ export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
 
 /** Runs a Python snippet (or a script in test/data/py) and returns its stdout. */
 export function python(code: string, args: string[] = []): string {
-  return execFileSync(PYTHON, ["-c", code, ...args], { encoding: "utf8", maxBuffer: 1 << 28 });
+  return execFileSync(PYTHON, ["-c", code, ...args], {
+    encoding: "utf8",
+    maxBuffer: 1 << 28,
+    timeout: 300_000,
+  });
 }
 
 export function pythonScript(script: string, args: string[]): string {
   return execFileSync(PYTHON, [join(PY_DIR, script), ...args], {
     encoding: "utf8",
     maxBuffer: 1 << 28,
+    timeout: 300_000,
   });
 }
 

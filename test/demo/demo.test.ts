@@ -16,12 +16,27 @@ import { FMNIST_DIR } from "../pipelines/fixtures/fmnist.js";
 const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
 describe("kdep demo", () => {
-  it("--quick runs end to end and writes the report, charts and every run's metrics", () => {
+  it("--quick runs end to end on a chosen split and writes the report, charts and every run's metrics", () => {
     const out = mkdtempSync(join(tmpdir(), "kdep-demo-"));
     const cache = mkdtempSync(join(tmpdir(), "kdep-demo-cache-"));
     const r = spawnSync(
       process.execPath,
-      [CLI, "demo", "--quick", "--out", out, "--progress", "quiet"],
+      // Two seeds (the least the paired test takes) keep the suite short; the default is 5.
+      [
+        CLI,
+        "demo",
+        "--quick",
+        "--out",
+        out,
+        "--progress",
+        "quiet",
+        "--seeds",
+        "2",
+        "--upstream",
+        "0,1,2,3,4,5",
+        "--downstream",
+        "6,7,8,9",
+      ],
       {
         env: { ...process.env, KDEP_CACHE: cache },
         encoding: "utf8",
@@ -46,11 +61,17 @@ describe("kdep demo", () => {
       ["random", "kdep", "sup10", "sup100", "logitkd", "linear"],
     );
     for (const m of report.methods) {
-      assert.equal(m.downstream.runs.length, 2, `${m.id}: one transfer per seed`);
-      for (const a of m.downstream.runs) assert.ok(a >= 0 && a <= 100);
+      assert.equal(m.downstream.runs.length, 2, `${m.id}: one fine-tuning per seed`);
+      assert.equal(m.probe?.runs.length, 2, `${m.id}: one linear probe per seed`);
+      for (const a of [...m.downstream.runs, ...(m.probe?.runs ?? []), m.upstream ?? -1])
+        assert.ok(a >= 0 && a <= 100, `${m.id}: ${a} is a percentage`);
     }
     assert.equal(report.setup.teacher.cached, false);
-    assert.ok(report.findings.length === 5, "one finding per baseline");
+    assert.equal(report.setup.split, "upstream 0,1,2,3,4,5 / downstream 6,7,8,9");
+    assert.deepEqual(report.setup.downstreamClasses, ["Shirt", "Sneaker", "Bag", "Ankle boot"]);
+    assert.equal(report.comparisons?.length, 10, "5 baselines × (fine-tune, linear probe)");
+    assert.equal(report.findings.length, 10, "one finding per comparison");
+    for (const c of report.comparisons ?? []) assert.equal(c.test?.n, 2);
     const md = readFileSync(join(out, "report.md"), "utf8");
     for (const label of [
       "KDEP (SVD + PTS)",
@@ -60,6 +81,11 @@ describe("kdep demo", () => {
     ]) {
       assert.ok(md.includes(label), `report.md has a row for ${label}`);
     }
+    assert.ok(
+      md.includes("upstream 0,1,2,3,4,5 / downstream 6,7,8,9"),
+      "the report names the split",
+    );
+    assert.ok(md.includes("paired t-test over seeds"), "the report names its test");
     const html = readFileSync(join(out, "report.html"), "utf8");
     assert.ok(!/https?:\/\//.test(html), "report.html is self-contained");
     const runs = readdirSync(join(out, "runs"));
@@ -71,11 +97,26 @@ describe("kdep demo", () => {
       "logitkd",
       "linear",
       "transfer-kdep-seed0",
+      "probe-kdep-seed1",
+      "upstream-probe-sup10",
     ]) {
       assert.ok(runs.includes(id), `runs/${id}`);
     }
     assert.ok(existsSync(join(out, "runs", "kdep", "metrics.jsonl")));
     assert.ok(existsSync(join(out, "runs", "kdep", "student.pth")));
+  });
+
+  it("refuses an overlapping split in one line, before writing anything", () => {
+    const out = join(mkdtempSync(join(tmpdir(), "kdep-demo-bad-")), "report");
+    const r = spawnSync(
+      process.execPath,
+      [CLI, "demo", "--quick", "--out", out, "--upstream", "0,1,2", "--downstream", "2,3"],
+      { encoding: "utf8" },
+    );
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr.trim(), /^kdep demo: --upstream and --downstream share 2 \(Pullover\)/);
+    assert.equal(r.stderr.trim().split("\n").length, 1);
+    assert.ok(!existsSync(out), "nothing written");
   });
 
   it("caches the teacher under its hash and reuses it", async () => {

@@ -2,6 +2,7 @@
 // exit codes, messages, files, signals.
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { type FaultTrigger, faultEnv } from "./faultHook.js";
 
 export const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
@@ -20,8 +21,22 @@ export interface CliRun {
   done: Promise<CliResult>;
 }
 
-export function startCli(args: string[]): CliRun {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+const FAULT_HOOK = fileURLToPath(new URL("./faultHook.js", import.meta.url));
+
+export interface CliOptions {
+  /** Extra environment (on top of this process's). */
+  env?: Record<string, string>;
+  /** Signals the run sends itself at exact points (see faultHook.ts). */
+  faults?: FaultTrigger[];
+}
+
+export function startCli(args: string[], opts: CliOptions = {}): CliRun {
+  const pre = opts.faults ? ["--import", FAULT_HOOK] : [];
+  const env = { ...process.env, ...opts.env, ...(opts.faults ? faultEnv(opts.faults) : {}) };
+  const child = spawn(process.execPath, [...pre, CLI, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env,
+  });
   let out = "";
   let err = "";
   child.stdout?.on("data", (d) => {
@@ -37,7 +52,7 @@ export function startCli(args: string[]): CliRun {
   return { child, stderr: () => err, done };
 }
 
-export const runCli = (args: string[]) => startCli(args).done;
+export const runCli = (args: string[], opts: CliOptions = {}) => startCli(args, opts).done;
 
 /** Polls `cond` every `ms` until it holds; rejects after `timeoutMs` or when `alive` fails. */
 export function waitFor(

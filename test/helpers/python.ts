@@ -49,3 +49,14 @@ export function runPythonJson<T = unknown>(script: string, args: string[] = []):
   const lines = runPython(script, args).trim().split("\n");
   return JSON.parse(lines[lines.length - 1]) as T;
 }
+
+/** Fails (never skips) when the reference lacks a module: setup installs it, so its absence
+ *  is a broken environment, and a skipped comparison would let the suite pass untested. */
+export function requirePython(...modules: string[]): void {
+  if (!pythonHas(...modules)) {
+    throw new Error(
+      `the Python reference ${PYTHON} (set KDEP_PYTHON to change it) cannot import ` +
+        `${modules.join(", ")}; these tests compare against it`,
+    );
+  }
+}

@@ -10,10 +10,10 @@ import { readNpy, writeNpy } from "../../src/io/npy.js";
 import { readPth } from "../../src/io/pth.js";
 import type { RawTensor } from "../../src/io/rawTensor.js";
 import { readSafetensors, safetensorsBytes, writeSafetensors } from "../../src/io/safetensors.js";
-import { pythonHas, runPython, runPythonFile } from "../helpers/python.js";
+import { requirePython, runPython, runPythonFile } from "../helpers/python.js";
 import { canon, fixture } from "./canon.js";
 
-const skip = !pythonHas("torch", "torchvision", "numpy") && "needs python3 with torch";
+requirePython("torch", "torchvision", "numpy");
 
 function check<T>(kind: string, paths: string[]): Record<string, T> {
   const lines = runPythonFile(fixture("check_outputs.py"), [kind, ...paths])
@@ -22,7 +22,7 @@ function check<T>(kind: string, paths: string[]): Record<string, T> {
   return JSON.parse(lines[lines.length - 1]);
 }
 
-describe("npy", { skip }, () => {
+describe("npy", () => {
   let dir = "";
   let expected: Record<string, unknown> = {};
   before(() => {
@@ -68,7 +68,7 @@ describe("npy", { skip }, () => {
   });
 });
 
-describe("safetensors", { skip }, () => {
+describe("safetensors", () => {
   let dir = "";
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "kdep-st-"));
@@ -130,7 +130,7 @@ describe("safetensors", { skip }, () => {
   });
 });
 
-describe("Detectron2 pkl", { skip }, () => {
+describe("Detectron2 pkl", () => {
   let dir = "";
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "kdep-d2-"));

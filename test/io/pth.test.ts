@@ -9,12 +9,12 @@ import { PyFloat, PyOrderedDict, PyTuple } from "../../src/io/pickle/values.js";
 import { extractStateDict } from "../../src/io/prefixes.js";
 import { readPth, writePth } from "../../src/io/pth.js";
 import type { RawTensor } from "../../src/io/rawTensor.js";
-import { pythonHas, runPythonFile, runPythonJson } from "../helpers/python.js";
+import { requirePython, runPythonFile, runPythonJson } from "../helpers/python.js";
 import { canon, fixture } from "./canon.js";
 
-const skip = !pythonHas("torch", "torchvision", "numpy") && "needs python3 with torch";
+requirePython("torch", "torchvision", "numpy");
 
-describe("pth", { skip }, () => {
+describe("pth", () => {
   let dir = "";
   let expected: Record<string, unknown> = {};
   before(() => {

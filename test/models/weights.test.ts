@@ -13,6 +13,17 @@ import { createModel } from "../../src/models/registry.js";
 import { loadWeightsInto, resolveWeights, TORCHVISION_WEIGHTS } from "../../src/models/weights.js";
 import * as T from "../../src/tensor/index.js";
 
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** A port on 127.0.0.1 nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const { port } = s.address() as { port: number };
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
 describe("weights resolution", () => {
   let server: Server;
   let base = "";
@@ -71,7 +82,7 @@ describe("weights resolution", () => {
   it("refuses a download whose SHA-256 does not match the name, leaving nothing cached", async () => {
     await assert.rejects(
       resolveWeights(`${base}/models/resnet18-deadbeef.pth`),
-      /Checksum mismatch .*deadbeef/,
+      /Checksum mismatch: .*deadbeef/,
     );
     const cached = join(process.env.KDEP_CACHE!, "weights");
     assert.deepEqual(
@@ -83,7 +94,7 @@ describe("weights resolution", () => {
   it("torchvision:<arch> uses the published file name (and its hash check)", async () => {
     process.env.KDEP_TORCHVISION_URL = `${base}/tv`;
     // Our bytes do not hash to torchvision's published prefix, so verification must fail.
-    await assert.rejects(resolveWeights("torchvision:resnet18"), /Checksum mismatch .*f37072fd/);
+    await assert.rejects(resolveWeights("torchvision:resnet18"), /Checksum mismatch: .*f37072fd/);
     await assert.rejects(
       resolveWeights("torchvision:vgg16"),
       /No torchvision weights known for "vgg16"/,
@@ -97,5 +108,43 @@ describe("weights resolution", () => {
     );
     await assert.rejects(resolveWeights(`${base}/models/missing.pth`), /HTTP 404/);
     assert.ok(!existsSync(join(process.env.KDEP_CACHE!, "weights", "missing.pth")));
+  });
+
+  it("a failed download names the URL, the cause and the offline remedy", async () => {
+    const cached = join(process.env.KDEP_CACHE!, "weights");
+    const remedy = (url: string) =>
+      new RegExp(
+        `To proceed offline, download ${esc(url)} on a machine with network access and pass ` +
+          `the file's path instead, or place it at ${esc(cached)}/`,
+      );
+    const cases: [string, RegExp][] = [
+      [`${base}/models/missing.pth`, /the server answered HTTP 404/],
+      [
+        `${base}/models/resnet18-deadbeef.pth`,
+        /Checksum mismatch: SHA-256 [0-9a-f]{64} does not start with deadbeef/,
+      ],
+      [
+        `http://127.0.0.1:${await closedPort()}/w.pth`,
+        /the connection to 127\.0\.0\.1:\d+ was refused \(ECONNREFUSED\)/,
+      ],
+      // TLS spoken to a plain-HTTP server: the handshake fails.
+      [
+        `${base.replace("http:", "https:")}/models/w.pth`,
+        /the TLS connection to 127\.0\.0\.1:\d+ failed/,
+      ],
+      // .invalid never resolves (RFC 2606).
+      [
+        "http://kdep-weights.invalid/w.pth",
+        /the name kdep-weights\.invalid could not be resolved \(DNS: /,
+      ],
+    ];
+    for (const [url, cause] of cases) {
+      await assert.rejects(resolveWeights(url), (e: Error) => {
+        assert.ok(e.message.startsWith(`Could not download ${url}: `), e.message);
+        assert.match(e.message, cause);
+        assert.match(e.message, remedy(url));
+        return true;
+      });
+    }
   });
 });

@@ -1,15 +1,18 @@
 // Ctrl-C on the real `kdep distill` command: the run stops at a step boundary with a whole
-// checkpoint and exit code 0, and `--resume` ends exactly where an uninterrupted run ends. A
-// second Ctrl-C never tears a checkpoint (quitting at once is tested in interrupt.test.ts).
+// checkpoint and exit code 0, and `--resume` ends bit for bit where an uninterrupted run
+// ends (one thread). A second Ctrl-C never tears a checkpoint (quitting at once is tested in
+// interrupt.test.ts). The signals are sent by the run itself at exact points (faultHook.ts),
+// so the stop step is known and nothing races.
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
-import { loadStateDictFile } from "../../src/io/tensors.js";
+import { loadStateDictFile, saveStateDict } from "../../src/io/tensors.js";
+import { createModel } from "../../src/models/registry.js";
 import { loadCheckpointFile } from "../../src/pipelines/common/checkpoint.js";
-import { runCli, startCli, waitFor } from "../helpers/cli.js";
-import { assertClose } from "../helpers/torchRef.js";
+import { type CliOptions, runCli } from "../helpers/cli.js";
+import type { FaultTrigger } from "../helpers/faultHook.js";
 import { fmnistFolder } from "./fixtures/fmnistFolder.js";
 
 const PER_CLASS = 6;
@@ -29,12 +32,26 @@ function events(run: string): Event[] {
 
 const temps = (run: string) => readdirSync(run).filter((f) => f.endsWith(".tmp"));
 
+/** The resumed student equals the uninterrupted one bit for bit. */
 function assertSameStudent(run: string, reference: string): void {
   const a = loadStateDictFile(join(reference, "student.pth")).stateDict;
   const b = loadStateDictFile(join(run, "student.pth")).stateDict;
   assert.deepEqual([...b.keys()], [...a.keys()]);
-  for (const [k, t] of a) assertClose(b.get(k)!, t, `resumed ${k}`, 1e-5, 1e-6);
+  for (const [k, t] of a) {
+    assert.ok(Buffer.from(t.toBytes()).equals(Buffer.from(b.get(k)!.toBytes())), `resumed ${k}`);
+  }
 }
+
+// One thread: reductions then run in one order, so equal inputs give equal bits.
+const ONE_THREAD: CliOptions = { env: { KDEP_NUM_THREADS: "1" } };
+/** Ctrl-C right after the step-10 metrics line (train_step is logged every 10 steps). */
+const SIGINT_AT_STEP_10: FaultTrigger = {
+  on: "append",
+  file: "metrics.jsonl",
+  contains: "train_step",
+  count: 1,
+  signal: "SIGINT",
+};
 
 /** The checkpoint loads and its position is the one the log's "stopped" event states. */
 function assertStoppedCheckpoint(run: string): void {
@@ -58,6 +75,7 @@ describe("kdep distill and Ctrl-C", () => {
   const args = (out: string) => [
     "distill",
     ...["--data", root, "--svd", join(root, "svd"), "--teacher", "resnet18"],
+    ...["--teacher-weights", "random"],
     ...["--image-size", "32", "--batch-size", "4", "--epochs", String(EPOCHS)],
     ...["--lr", "0.05", "--lr-step", "1", "--val-every", "1", "--workers", "1"],
     ...["--seed", "1", "--out", out],
@@ -66,47 +84,33 @@ describe("kdep distill and Ctrl-C", () => {
 
   before(async () => {
     await fmnistFolder(root, PER_CLASS, 1);
-    const svd = await runCli([
-      "svd",
-      ...["--data", root, "--teacher", "resnet18", "--image-size", "32"],
-      ...["--batch-size", "30", "--workers", "1", "--seed", "1", "--out", join(root, "svd")],
-    ]);
+    const svd = await runCli(
+      [
+        "svd",
+        ...["--data", root, "--teacher", "resnet18", "--teacher-weights", "random"],
+        ...["--image-size", "32"],
+        ...["--batch-size", "30", "--workers", "1", "--seed", "1", "--out", join(root, "svd")],
+      ],
+      ONE_THREAD,
+    );
     assert.equal(svd.code, 0, svd.stderr);
-    const r = await runCli(args(full));
+    const r = await runCli(args(full), ONE_THREAD);
     assert.equal(r.code, 0, r.stderr);
     const ck = loadCheckpointFile(join(full, "checkpoint.pth"));
     assert.equal(ck.loop.globalStep, EPOCHS * STEPS_PER_EPOCH);
   });
 
-  /** Starts an interrupted run; resolves once it has trained 10 steps. */
-  async function startTrained(out: string) {
-    const run = startCli(args(out));
-    let exited = false;
-    void run.done.then(() => {
-      exited = true;
-    });
-    const alive = () => !exited;
-    await waitFor(() => events(out).some((e) => e.event === "distill/train_step"), "10 steps", {
-      ms: 20,
-      alive,
-    });
-    return { run, alive };
-  }
-
   it("stops at a step boundary with exit 0 and a whole checkpoint; --resume ends where an uninterrupted run ends", async () => {
     const out = join(root, "once");
-    const { run } = await startTrained(out);
-    run.child.kill("SIGINT");
-    const r = await run.done;
+    const r = await runCli(args(out), { ...ONE_THREAD, faults: [SIGINT_AT_STEP_10] });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /Stopped in epoch 1 after step \d+; continue with the same command/);
+    assert.match(r.stdout, /Stopped in epoch 1 after step 10; continue with the same command/);
     assertStoppedCheckpoint(out);
-    // Seen within two steps (the signal went out at step 10), not at the epoch's end: ready
-    // batches must not keep the handler from running.
+    // The signal came during step 10: the run stops after that step, not at the epoch's end.
     const stoppedAt = loadCheckpointFile(join(out, "checkpoint.pth")).loop;
-    assert.ok(stoppedAt.epoch === 0 && stoppedAt.step <= 12, `stopped at ${stoppedAt.step}`);
+    assert.deepEqual([stoppedAt.epoch, stoppedAt.step], [0, 10]);
 
-    const resumed = await runCli([...args(out), "--resume"]);
+    const resumed = await runCli([...args(out), "--resume"], ONE_THREAD);
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.ok(events(out).some((e) => e.event === "distill/resume"));
     const a = loadCheckpointFile(join(full, "checkpoint.pth"));
@@ -123,19 +127,44 @@ describe("kdep distill and Ctrl-C", () => {
 
   it("a second Ctrl-C while the stop checkpoint is written cannot tear it", async () => {
     const out = join(root, "during-write");
-    const { run, alive } = await startTrained(out);
-    run.child.kill("SIGINT");
-    // After the handler has run, the next write in the run folder is the stop checkpoint.
-    await waitFor(() => run.stderr().includes("SIGINT received"), "the first signal", { alive });
-    await waitFor(() => temps(out).length > 0, "the checkpoint's temp file", { ms: 1, alive });
-    run.child.kill("SIGINT");
+    // The second signal arrives halfway through writing the stop checkpoint.
+    const secondDuringWrite: FaultTrigger = {
+      on: "write",
+      file: "checkpoint.pth",
+      count: 1,
+      signal: "SIGINT",
+    };
+    const r = await runCli(args(out), {
+      ...ONE_THREAD,
+      faults: [SIGINT_AT_STEP_10, secondDuringWrite],
+    });
     // The write is synchronous: the signal waits for it, and reaches no handler afterwards
     // (the stop is done by then), so the run ends as after one Ctrl-C.
-    const r = await run.done;
     assert.equal(r.code, 0, r.stderr);
     assertStoppedCheckpoint(out);
-    const resumed = await runCli([...args(out), "--resume"]);
+    assert.equal(loadCheckpointFile(join(out, "checkpoint.pth")).loop.step, 10);
+    const resumed = await runCli([...args(out), "--resume"], ONE_THREAD);
     assert.equal(resumed.code, 0, resumed.stderr);
     assertSameStudent(out, full);
+  });
+
+  it("refuses to overwrite a run without --resume, and an SVD computed for another teacher", async () => {
+    const again = await runCli(args(full), ONE_THREAD);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /already holds a checkpoint: .*--resume/);
+    // A real weights file: its teacher is not the random one the SVD was computed for.
+    const weights = join(root, "other-teacher.pth");
+    const m = createModel("resnet18");
+    saveStateDict(weights, m.stateDict());
+    m.dispose();
+    const out = join(root, "other");
+    const withOther = args(out).map((a) => (a === "random" ? weights : a));
+    const r = await runCli(withOther, ONE_THREAD);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /The SVD in .*svd was computed for teacher "resnet18@random-seed1", but this run's teacher is "resnet18@[0-9a-f]{16}"\. Run `kdep svd` with this teacher\./,
+    );
+    assert.ok(!existsSync(join(out, "checkpoint.pth")), "nothing trained");
   });
 });

@@ -17,9 +17,11 @@ import type { ClassifyResult } from "../../src/pipelines/transfer/classify.js";
 import type { SuiteSummary } from "../../src/report/suiteTable.js";
 import { manualSeed, type Tensor } from "../../src/tensor/index.js";
 import { PY_DIR, PYTHON } from "../data/helpers.js";
+import { type FaultTrigger, faultEnv } from "../helpers/faultHook.js";
 import { writeTextureFolder } from "./fixtures/patterns.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+const FAULT_HOOK = fileURLToPath(new URL("../helpers/faultHook.js", import.meta.url));
 const tmp = () => mkdtempSync(join(tmpdir(), "kdep-transfer-cli-"));
 // One thread in the children: results are then bit-exact from process to process.
 const ENV = { ...process.env, KDEP_NUM_THREADS: "1", OMP_NUM_THREADS: "1" };
@@ -183,10 +185,13 @@ describe("kdep transfer (command line)", () => {
       "--out",
       out,
     ];
-    const run = (out: string, kill: boolean) =>
-      new Promise<number | null>((resolve, reject) => {
-        const p = spawn(process.execPath, args(out), {
-          env: ENV,
+    // Killed halfway through writing its third checkpoint (after epoch 3): a deterministic
+    // point, so the test cannot race the run.
+    const kill: FaultTrigger = { on: "write", file: "checkpoint.pth", count: 3, signal: "SIGKILL" };
+    const run = (out: string, killed: boolean) =>
+      new Promise<NodeJS.Signals | number | null>((resolve, reject) => {
+        const p = spawn(process.execPath, ["--import", FAULT_HOOK, ...args(out)], {
+          env: { ...ENV, ...(killed ? faultEnv([kill]) : {}) },
           stdio: ["ignore", "ignore", "pipe"],
         });
         let stderr = "";
@@ -194,25 +199,17 @@ describe("kdep transfer (command line)", () => {
           stderr += d.toString();
         });
         p.on("error", reject);
-        p.on("exit", (code) => {
-          if (code !== 0 && !kill) process.stderr.write(stderr);
-          resolve(code);
+        p.on("exit", (code, signal) => {
+          if (code !== 0 && !killed) process.stderr.write(stderr);
+          resolve(signal ?? code);
         });
-        if (kill) {
-          const poll = setInterval(() => {
-            if (existsSync(join(out, "run0", "checkpoint.pth"))) {
-              clearInterval(poll);
-              p.kill("SIGKILL");
-            }
-          }, 5);
-        }
       });
     const full = join(root, "full");
     assert.equal(await run(full, false), 0);
     const killed = join(root, "killed");
-    assert.equal(await run(killed, true), null, "killed by a signal");
+    assert.equal(await run(killed, true), "SIGKILL");
     const ck = loadCheckpointFile(join(killed, "run0", "checkpoint.pth"));
-    assert.ok(ck.loop.epoch >= 1 && ck.loop.epoch < 6, `checkpoint after epoch ${ck.loop.epoch}`);
+    assert.equal(ck.loop.epoch, 2, "the checkpoint before the torn one");
     assert.ok(!existsSync(join(killed, "run0", "result.json")));
     assert.equal(await run(killed, false), 0);
 

@@ -59,6 +59,12 @@ export const ConvertSchema = z
       .default(false)
       .describe("leave out the classifier (always for semseg and detectron2)"),
     epoch: z.number().int().min(0).default(0).describe("epoch recorded in a robustness checkpoint"),
+    widthMult: z
+      .number()
+      .positive()
+      .optional()
+      .describe("MobileNetV2 width multiplier; unset: read from the checkpoint's shapes")
+      .meta({ arg: "x" }),
   })
   .strict();
 

@@ -1,6 +1,7 @@
 // `kdep distill`: distil the teacher's SVD-aligned, PTS-scaled feature into a student.
 import { z } from "zod";
 import { runDistill } from "../../api/kdep.js";
+import { checkTeacherFlags } from "../../api/teacher.js";
 import { DistillConfigSchema } from "../../pipelines/kdep/distillConfig.js";
 import { defineCommand } from "../options.js";
 
@@ -17,6 +18,8 @@ export const distillCommand = defineCommand({
 The resolved settings are written to <out>/config.json. Ctrl-C finishes the step, writes a
 checkpoint and exits 0; continue with the same command and --resume.`,
   run: async ({ resume, ...c }) => {
+    // Checked before any input is read: a forgotten flag must not cost a run on noise.
+    checkTeacherFlags(c.teacher, c.teacherWeights);
     const r = await runDistill({ ...c, resume });
     console.log(
       r.stopped

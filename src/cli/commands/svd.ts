@@ -1,6 +1,7 @@
 // `kdep svd`: one pass of the teacher over the data with the training augmentation → the
 // SVD basis (V, μ, σ) that `kdep distill` aligns the student's feature to.
 import { runSvd, SvdSchema } from "../../api/kdep.js";
+import { checkTeacherFlags } from "../../api/teacher.js";
 import { defineCommand } from "../options.js";
 
 export const svdCommand = defineCommand({
@@ -9,6 +10,7 @@ export const svdCommand = defineCommand({
   schema: SvdSchema,
   config: true,
   run: async (o) => {
+    checkTeacherFlags(o.teacher, o.teacherWeights);
     const r = await runSvd(o);
     console.log(
       r.stopped

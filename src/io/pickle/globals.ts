@@ -11,7 +11,7 @@ import {
   type RawTensor,
   viewExtent,
 } from "../rawTensor.js";
-import { PyOrderedDict, PyTuple, type PyValue } from "./values.js";
+import { PyOrderedDict, PyTuple, type PyValue, pathTo, pyTypeName, quoteName } from "./values.js";
 
 /** A storage named by a persistent id; `data` may arrive after unpickling (legacy format). */
 export class TorchStorage {
@@ -105,7 +105,11 @@ function rebuildTensor(args: unknown[], env: UnpickleEnv): RawTensor {
 function numpyDType(args: unknown[], env: UnpickleEnv): NumpyDType {
   const descr = args[0];
   const t = typeof descr === "string" ? parseNumpyDescr(descr) : null;
-  if (!t) fail(env, `unsupported numpy dtype ${JSON.stringify(descr)}`);
+  if (!t) {
+    const what =
+      typeof descr === "string" ? JSON.stringify(quoteName(descr)) : `of type ${pyTypeName(descr)}`;
+    fail(env, `unsupported numpy dtype ${what}`);
+  }
   return new NumpyDType(t.dtype);
 }
 
@@ -232,7 +236,7 @@ export function resolveGlobal(module: string, name: string, env: UnpickleEnv): P
   }
   return fail(
     env,
-    `refusing pickle global ${module}.${name}: it is not on kdep's allow-list of safe ` +
+    `refusing pickle global ${quoteName(`${module}.${name}`)}: it is not on kdep's allow-list of safe ` +
       "types (tensors, storages, OrderedDict, numpy arrays)",
   );
 }
@@ -289,8 +293,22 @@ function describe(x: unknown): string {
   return typeof x === "object" ? (x.constructor?.name ?? "object") : typeof x;
 }
 
-/** Copies every pending tensor out of its (now loaded) storage; checks extents first. */
-export function materializeTensors(env: UnpickleEnv): void {
+// A view can repeat its storage's bytes (stride 0, overlapping strides), so a tiny file
+// could ask for gigabytes. PyTorch keeps such tensors as views; we copy them out, so the
+// copies together may exceed the bytes of the storages they view only by this much.
+const REPEAT_FACTOR = 8;
+const REPEAT_SLACK = 16 * 1024 * 1024;
+
+/** Copies every pending tensor out of its (now loaded) storage; checks extents first.
+ *  `root` is the unpickled value, used only to name a tensor in an error. */
+export function materializeTensors(env: UnpickleEnv, root?: unknown): void {
+  const name = (t: RawTensor) => {
+    const p = root === undefined ? null : pathTo(root, t);
+    return p ? `tensor ${p}` : "a tensor";
+  };
+  const seen = new Set<TorchStorage>();
+  let budget = REPEAT_SLACK;
+  let copied = 0;
   for (const p of env.pending) {
     let st = p.storage;
     let offset = p.offset;
@@ -300,17 +318,29 @@ export function materializeTensors(env: UnpickleEnv): void {
     }
     const { tensor } = p;
     const size = ITEM_SIZE[tensor.dtype];
-    if (!st.data) fail(env, `storage ${st.key} was never loaded`);
+    if (!st.data) fail(env, `storage ${quoteName(st.key)} was never loaded`);
     const have = st.data.length / size;
     const ext = viewExtent(offset, tensor.shape, p.strides);
     if (ext && (ext.min < 0 || ext.max >= have)) {
       fail(
         env,
-        `storage ${st.key} holds ${have} ${tensor.dtype} elements but a tensor of shape ` +
+        `storage ${quoteName(st.key)} holds ${have} ${tensor.dtype} elements but a tensor of shape ` +
           `[${tensor.shape.join(", ")}] at offset ${offset} with strides [${p.strides.join(", ")}] ` +
           `needs element ${ext.min < 0 ? ext.min : ext.max}`,
       );
     }
+    if (!seen.has(st)) budget += REPEAT_FACTOR * st.data.length;
+    seen.add(st);
+    const bytes = numel(tensor.shape) * size;
+    if (copied + bytes > budget) {
+      fail(
+        env,
+        `${name(tensor)} (${tensor.dtype}[${tensor.shape.join(", ")}], strides ` +
+          `[${p.strides.join(", ")}]) repeats the ${st.data.length} bytes of storage ${quoteName(st.key)} ` +
+          `into ${bytes} bytes; kdep refuses views that blow up their storage like this`,
+      );
+    }
+    copied += bytes;
     tensor.data = gatherStrided(st.data, size, offset, tensor.shape, p.strides);
   }
   env.pending.length = 0;

@@ -12,7 +12,7 @@ import {
   type UnpickleEnv,
 } from "./globals.js";
 import { py2str, rawUnicodeEscape, unquote } from "./textLiterals.js";
-import { PyTuple, type PyValue } from "./values.js";
+import { PyTuple, type PyValue, quoteName } from "./values.js";
 
 export interface UnpickleOptions {
   /** Name used in error messages (file, and entry inside an archive). */
@@ -31,6 +31,7 @@ export interface UnpickleResult {
   end: number;
 }
 
+const MAX_LONG_BYTES = 4096;
 const td = new TextDecoder("utf-8", { fatal: true });
 
 export function unpickle(bytes: Uint8Array, opts: UnpickleOptions = {}): UnpickleResult {
@@ -112,12 +113,14 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions = {}): Unpickl
   };
   const appendAll = (l: unknown, items: unknown[]): void => {
     if (l instanceof Set) for (const x of items) l.add(x);
-    else if (Array.isArray(l)) l.push(...items);
+    else if (Array.isArray(l)) for (const x of items) l.push(x);
     else err("APPEND(S) on a non-list");
   };
   const int = (v: bigint): number | bigint =>
     v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
   const long = (b: Uint8Array): number | bigint => {
+    // Building a BigInt byte by byte is quadratic; no weights file needs such an integer.
+    if (b.length > MAX_LONG_BYTES) err(`integer of ${b.length} bytes is too long`);
     // Little-endian two's complement of any width.
     let v = 0n;
     for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
@@ -126,7 +129,8 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions = {}): Unpickl
   };
   const textInt = (s: string): number | bigint => {
     const t = s.endsWith("L") ? s.slice(0, -1) : s;
-    if (!/^[+-]?\d+$/.test(t)) err(`bad integer literal ${JSON.stringify(s)}`);
+    if (t.length > MAX_LONG_BYTES) err(`integer literal of ${t.length} digits is too long`);
+    if (!/^[+-]?\d+$/.test(t)) err(`bad integer literal ${JSON.stringify(quoteName(s))}`);
     return int(BigInt(t));
   };
 
@@ -143,7 +147,7 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions = {}): Unpickl
       case 0x2e: {
         // STOP
         const value = pop() as PyValue;
-        if (!opts.pending) materializeTensors(env);
+        if (!opts.pending) materializeTensors(env, value);
         return { value, end: pos };
       }
       case 0x28: // MARK
@@ -202,7 +206,8 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions = {}): Unpickl
         const v = Number(
           s === "nan" ? Number.NaN : s === "inf" ? Infinity : s === "-inf" ? -Infinity : s,
         );
-        if (Number.isNaN(v) && s !== "nan") err(`bad float literal ${JSON.stringify(s)}`);
+        if (Number.isNaN(v) && s !== "nan")
+          err(`bad float literal ${JSON.stringify(quoteName(s))}`);
         stack.push(v);
         break;
       }

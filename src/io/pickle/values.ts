@@ -75,3 +75,29 @@ export function pyTypeName(v: unknown): string {
   }
   return typeof v;
 }
+
+/** Where `target` sits inside `root`, as `a.b[2]`; iterative, so deep nesting is safe. */
+export function pathTo(root: unknown, target: unknown): string | null {
+  const todo: [unknown, string][] = [[root, ""]];
+  const seen = new Set<unknown>();
+  while (todo.length > 0) {
+    const [v, path] = todo.pop() as [unknown, string];
+    if (v === target) return path || "<top level>";
+    if (typeof v !== "object" || v === null || seen.has(v)) continue;
+    seen.add(v);
+    const key = (k: unknown) => (typeof k === "string" ? k.slice(0, 80) : `[${String(k)}]`);
+    const join = (k: unknown) =>
+      path && typeof k === "string" ? `${path}.${key(k)}` : `${path}${key(k)}`;
+    if (v instanceof Map) for (const [k, x] of v) todo.push([x, join(k)]);
+    else {
+      const items = Array.isArray(v) ? v : v instanceof PyTuple ? v.items : [];
+      for (let i = 0; i < items.length; i++) todo.push([items[i], `${path}[${i}]`]);
+    }
+  }
+  return null;
+}
+
+/** Quotes text taken from a file for an error message, cut short when long. */
+export function quoteName(s: string, max = 80): string {
+  return s.length <= max ? s : `${s.slice(0, max)}… (${s.length} characters)`;
+}

@@ -3,6 +3,7 @@
 // key and both shapes, rather than later inside Detectron2 or semseg.
 import type { RawTensor } from "../../io/index.js";
 import { createModel, type ModelOptions } from "../../models/index.js";
+import { widthOptionsFromWeights } from "../../models/widthFromWeights.js";
 // Registers the ops on Tensor.prototype that model construction uses (nn/init calls fill_),
 // which models/ does not import itself.
 import "../../tensor/index.js";
@@ -53,12 +54,22 @@ export function inferArch(sd: Map<string, RawTensor>, file: string): string {
  * Throws unless `sd` holds exactly the keys and shapes of `arch` (the head may be absent,
  * and its class count is taken from the file).
  */
-export function checkArch(sd: Map<string, RawTensor>, arch: string, file: string): void {
+export function checkArch(
+  sd: Map<string, RawTensor>,
+  arch: string,
+  file: string,
+  widthMult?: number,
+): void {
   const family = archFamily(arch);
   const headWeight = sd.get(family === "resnet" ? "fc.weight" : "classifier.1.weight");
-  const opts: ModelOptions = { numClasses: headWeight ? headWeight.shape[0] : 1000 };
-  const conv1 = sd.get("conv1.weight");
-  if (family === "resnet" && conv1) opts.width = conv1.shape[0];
+  // The width is read from the file (conv1 for ResNet, every block for MobileNetV2) unless
+  // the user states MobileNetV2's multiplier.
+  const opts: ModelOptions = {
+    numClasses: headWeight ? headWeight.shape[0] : 1000,
+    ...(widthMult !== undefined && family === "mobilenet_v2"
+      ? { widthMult }
+      : widthOptionsFromWeights(arch, sd, file)),
+  };
   const model = createModel(arch, opts);
   try {
     const own = model.stateDict();

@@ -26,6 +26,8 @@ export interface ConvertOptions {
   dropHead?: boolean;
   /** `epoch` written into a robustness checkpoint (KDEP's converter writes 0). */
   epoch?: number;
+  /** MobileNetV2's width multiplier; read from the file's shapes when absent. */
+  widthMult?: number;
 }
 
 export interface Rename {
@@ -73,7 +75,7 @@ export function convertCheckpoint(opts: ConvertOptions): ConvertResult {
   const { stateDict, report } = readSource(opts.input);
   const arch = opts.arch ?? inferArch(stateDict, opts.input);
   if (opts.arch === undefined) report.push(`architecture inferred from the keys: ${arch}`);
-  checkArch(stateDict, arch, opts.input);
+  checkArch(stateDict, arch, opts.input, opts.widthMult);
   const family = archFamily(arch);
 
   const alwaysHeadless = format === "semseg" || format === "detectron2";

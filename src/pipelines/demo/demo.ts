@@ -12,19 +12,14 @@ import { native } from "../../native/binding.js";
 import { getNumThreads } from "../../tensor/index.js";
 import type { SvdBasis } from "../kdep/alignment.js";
 import { runSvd } from "../kdep/svdPass.js";
-import { findings } from "./findings.js";
+import { comparisons, findings, TEST_NAME } from "./findings.js";
 import { pretrainAll } from "./pretrain.js";
 import type { DemoReport, MethodResult } from "./result.js";
-import {
-  type DemoSettings,
-  DOWNSTREAM,
-  FULL,
-  pretrainTransform,
-  QUICK,
-  UPSTREAM,
-} from "./settings.js";
+import { type DemoSettings, FULL, pretrainTransform, QUICK } from "./settings.js";
+import { classNames, DEFAULT_SPLIT, type DemoSplit, splitName, validateSplit } from "./split.js";
 import { demoTeacher, type TeacherInfo } from "./teacher.js";
 import { transferAll } from "./transferStage.js";
+import { upstreamMeasure, upstreamProbes } from "./upstreamStage.js";
 
 /** Options of {@link runDemo} (`kdep demo`). */
 export interface DemoOptions {
@@ -32,6 +27,8 @@ export interface DemoOptions {
   out: string;
   fmnistDir?: string;
   seeds?: number[];
+  /** Class indices 0–9; default: clothes upstream, shoes and bags downstream. */
+  split?: DemoSplit;
   progress?: "auto" | "bar" | "lines" | "quiet";
   log?: (line: string) => void;
 }
@@ -42,6 +39,7 @@ type Progress = NonNullable<DemoOptions["progress"]>;
 export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   const s: DemoSettings = o.quick ? QUICK : FULL;
   const seeds = o.seeds ?? s.seeds;
+  const split = validateSplit(o.split ?? DEFAULT_SPLIT);
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const progress = o.progress ?? "auto";
   const started = Date.now();
@@ -49,18 +47,18 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   const student = (numClasses: number) =>
     createModel(s.student.arch, { numClasses, width: s.width });
 
-  const data = await demoData(s, o.fmnistDir);
+  const data = await demoData(s, split, o.fmnistDir);
   log(
-    `demo (${s.mode}): upstream ${data.upstream.length} images of ${UPSTREAM.length} classes, subset ${data.subset.length}; downstream ${DOWNSTREAM.length} classes, ${s.transfer.perClass} labels each`,
+    `demo (${s.mode}, ${splitName(split)}): upstream ${data.upstream.length} images of ${split.upstream.length} classes, subset ${data.subset.length}; downstream ${split.downstream.length} classes, ${s.transfer.perClass} labels each; seeds ${seeds.join(", ")}`,
   );
-  log("1/4 teacher");
+  log("1/5 teacher");
   const teacher = await demoTeacher(s, data.upstream, data.upstreamTest, progress);
   log(
     `teacher ${teacher.id}: upstream test top-1 ${teacher.accuracy.toFixed(2)}%${teacher.cached ? " (cached)" : ""}`,
   );
-  log("2/4 SVD of the teacher's features on the 10% subset");
+  log("2/5 SVD of the teacher's features on the 10% subset");
   const svd = await svdStage(s, teacher, data.subset, runs, progress);
-  log("3/4 pre-training the students");
+  log("3/5 pre-training the students");
   const pre = await pretrainAll({
     ...data,
     s,
@@ -72,9 +70,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     progress,
     log,
   });
-  log("4/4 transfer to the held-out classes");
-  const methods = await transferAll({ ...data, s, runs, seeds, student, progress, log }, pre);
-  return demoReport(s, { data, teacher, seeds, methods, runs, started });
+  log("4/5 upstream linear probes");
+  const upstream = await upstreamProbes({ ...data, s, runs, student, progress, log }, pre);
+  log("5/5 transfer to the held-out classes (fine-tune and linear probe)");
+  const transferred = await transferAll({ ...data, s, runs, seeds, student, progress, log }, pre);
+  const methods = transferred.map((m) => ({ ...m, upstream: upstream.get(m.id) }));
+  return demoReport(s, { data, split, teacher, seeds, methods, runs, started });
 }
 
 interface DemoData {
@@ -89,7 +90,13 @@ interface DemoData {
 }
 
 /** Upstream and downstream tasks are disjoint sets of Fashion-MNIST classes. */
-async function demoData(s: DemoSettings, fmnistDir: string | undefined): Promise<DemoData> {
+async function demoData(
+  s: DemoSettings,
+  split: DemoSplit,
+  fmnistDir: string | undefined,
+): Promise<DemoData> {
+  const UPSTREAM = classNames(split.upstream);
+  const DOWNSTREAM = classNames(split.downstream);
   const dir = fmnistDir ?? process.env.KDEP_FMNIST ?? "/usr/share/datasets/fashion-mnist";
   const train = await fashionMnist(dir, "train");
   const test = await fashionMnist(dir, "test");
@@ -140,6 +147,7 @@ function demoReport(
   s: DemoSettings,
   r: {
     data: DemoData;
+    split: DemoSplit;
     teacher: TeacherInfo;
     seeds: number[];
     methods: MethodResult[];
@@ -160,8 +168,11 @@ function demoReport(
     },
     setup: {
       dataset: "Fashion-MNIST (dataset-fashion-mnist)",
-      upstreamClasses: UPSTREAM,
-      downstreamClasses: DOWNSTREAM,
+      upstreamClasses: classNames(r.split.upstream),
+      downstreamClasses: classNames(r.split.downstream),
+      split: splitName(r.split),
+      upstreamMeasure: upstreamMeasure(s),
+      test: { name: TEST_NAME, level: 0.95 },
       upstreamImages: data.upstream.length,
       subsetImages: data.subset.length,
       subsetFraction: s.subsetFraction,
@@ -183,11 +194,14 @@ function demoReport(
         distillation: s.distill.epochs,
         "supervised 10%": s.sup10.epochs,
         "supervised 100%": s.sup100.epochs,
-        transfer: s.transfer.epochs,
+        "fine-tune": s.transfer.epochs,
+        "linear probe": s.probe.epochs,
+        "upstream probe": s.upstreamProbe.epochs,
       },
     },
     methods,
-    findings: findings(methods),
+    comparisons: comparisons(methods, 0.95),
+    findings: findings(methods, 0.95),
     totalSeconds: (Date.now() - r.started) / 1000,
     runsDir: r.runs,
   };

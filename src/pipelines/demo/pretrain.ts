@@ -9,7 +9,7 @@ import { runDistill } from "../kdep/distill.js";
 import { DistillConfigSchema } from "../kdep/distillConfig.js";
 import { runSupervised } from "../supervised/supervised.js";
 import type { MethodResult } from "./result.js";
-import { type DemoSettings, pretrainTransform, testTransform, UPSTREAM } from "./settings.js";
+import { type DemoSettings, pretrainTransform, testTransform } from "./settings.js";
 
 export interface Pretrained {
   id: string;
@@ -79,7 +79,7 @@ async function distilled(
   const r = await runDistill({
     config,
     teacher: x.teacher,
-    student: () => x.student(align === "logits" ? UPSTREAM.length : 0),
+    student: () => x.student(align === "logits" ? x.upstream.classes.length : 0),
     train: x.subset,
     trainTransform: pretrainTransform(s.imageSize),
     val: upstreamTest.length > 2000 ? balancedSubset(upstreamTest, 200, 1) : upstreamTest,
@@ -109,7 +109,7 @@ async function supervised(
   share: string,
 ): Promise<Pretrained> {
   const r = await runSupervised({
-    createModel: () => x.student(UPSTREAM.length),
+    createModel: () => x.student(x.upstream.classes.length),
     train: data,
     trainTransform: pretrainTransform(x.s.imageSize),
     out: join(x.runs, id),

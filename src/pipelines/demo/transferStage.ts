@@ -1,5 +1,6 @@
-// The demo's transfer stage: every pre-trained backbone fine-tuned on the held-out classes
-// with few labels, once per seed (a new labelled draw each seed), top-1 on their test set.
+// The demo's transfer stage: every pre-trained backbone fine-tuned, and linear-probed, on
+// the held-out classes with few labels, once per seed. Seed k draws the same labelled images
+// and the same training order for every method, so methods can be compared seed by seed.
 import { join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
 import { balancedSubset } from "../../data/datasets/select.js";
@@ -8,13 +9,8 @@ import { loadWeightsInto } from "../../models/weights.js";
 import { runClassification } from "../transfer/classify.js";
 import { TransferConfigSchema } from "../transfer/classifyConfig.js";
 import type { Pretrained } from "./pretrain.js";
-import type { MethodResult } from "./result.js";
-import {
-  type DemoSettings,
-  DOWNSTREAM,
-  testTransform,
-  transferTrainTransform,
-} from "./settings.js";
+import type { MethodResult, SeedRuns } from "./result.js";
+import { type DemoSettings, testTransform, transferTrainTransform } from "./settings.js";
 
 export interface TransferContext {
   s: DemoSettings;
@@ -27,9 +23,17 @@ export interface TransferContext {
   log: (line: string) => void;
 }
 
-/** Downstream top-1 of one pre-trained backbone for one seed. */
-async function transferOnce(x: TransferContext, p: Pretrained, seed: number): Promise<number> {
+type Protocol = "finetune" | "linear-probe";
+
+/** Downstream top-1 of one pre-trained backbone for one seed under one protocol. */
+async function transferOnce(
+  x: TransferContext,
+  p: Pretrained,
+  seed: number,
+  mode: Protocol,
+): Promise<number> {
   const { s } = x;
+  const cfg = mode === "finetune" ? s.transfer : { ...s.probe, evalEvery: s.probe.epochs };
   const labelled = balancedSubset(
     x.downPool,
     s.transfer.perClass,
@@ -39,16 +43,18 @@ async function transferOnce(x: TransferContext, p: Pretrained, seed: number): Pr
   const config = TransferConfigSchema.parse({
     backbone: s.student.arch,
     dataset: "fashion-mnist",
-    epochs: s.transfer.epochs,
-    batchSize: s.transfer.batchSize,
-    lr: s.transfer.lr,
-    lrStep: Math.max(1, Math.round((s.transfer.epochs * 3) / 4)),
-    evalEvery: s.transfer.evalEvery,
+    mode,
+    probeNorm: mode === "linear-probe",
+    epochs: cfg.epochs,
+    batchSize: cfg.batchSize,
+    lr: cfg.lr,
+    lrStep: Math.max(1, Math.round((cfg.epochs * 3) / 4)),
+    evalEvery: cfg.evalEvery,
     imageSize: s.imageSize,
     resize: s.imageSize,
     seed,
     workers: 0,
-    out: join(x.runs, `transfer-${p.id}-seed${seed}`),
+    out: join(x.runs, `${mode === "finetune" ? "transfer" : "probe"}-${p.id}-seed${seed}`),
   });
   const r = await runClassification({
     config,
@@ -57,7 +63,7 @@ async function transferOnce(x: TransferContext, p: Pretrained, seed: number): Pr
       if (p.weights) loadWeightsInto(backbone, p.weights, { strict: false });
       return backbone;
     },
-    numClasses: DOWNSTREAM.length,
+    numClasses: x.downTest.classes.length,
     train: labelled,
     test: x.downTest,
     trainTransform: transferTrainTransform(s.imageSize),
@@ -67,25 +73,36 @@ async function transferOnce(x: TransferContext, p: Pretrained, seed: number): Pr
   return r.finalTop1;
 }
 
-/** Each method's downstream accuracies over the seeds, with their mean and sample std. */
+/** Mean and sample std (n − 1) of per-seed accuracies. */
+export function seedRuns(runs: number[]): SeedRuns {
+  const mean = runs.reduce((a, b) => a + b, 0) / runs.length;
+  const std = Math.sqrt(
+    runs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, runs.length - 1),
+  );
+  return { runs, mean, spread: std };
+}
+
+/** Each method fine-tuned and linear-probed over the seeds. */
 export async function transferAll(x: TransferContext, pre: Pretrained[]): Promise<MethodResult[]> {
   const methods: MethodResult[] = [];
   for (const p of pre) {
-    const accs: number[] = [];
-    for (const seed of x.seeds) accs.push(await transferOnce(x, p, seed));
-    const mean = accs.reduce((a, b) => a + b, 0) / accs.length;
-    const std = Math.sqrt(
-      accs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, accs.length - 1),
-    );
+    const ft: number[] = [];
+    const lp: number[] = [];
+    for (const seed of x.seeds) {
+      ft.push(await transferOnce(x, p, seed, "finetune"));
+      lp.push(await transferOnce(x, p, seed, "linear-probe"));
+    }
     methods.push({
       id: p.id,
       label: p.label,
       data: p.data,
       pretrainSeconds: p.seconds,
-      downstream: { runs: accs, mean, spread: std },
+      downstream: seedRuns(ft),
+      probe: seedRuns(lp),
       curve: p.curve,
     });
-    x.log(`${p.label} (${p.data}): downstream top-1 ${accs.map((a) => a.toFixed(2)).join(", ")}`);
+    const list = (a: number[]) => a.map((v) => v.toFixed(2)).join(", ");
+    x.log(`${p.label} (${p.data}): fine-tuned top-1 ${list(ft)}; linear probe ${list(lp)}`);
   }
   return methods;
 }

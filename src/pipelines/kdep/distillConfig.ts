@@ -1,20 +1,32 @@
 // `kdep distill` configuration: the paper's recipe (docs/method.md#loss-and-optimisation) as
 // defaults, stated once here. Configs are plain data, validated; unknown keys are refused.
 import { z } from "zod";
+import { isModelName, unknownModelMessage } from "../../models/registry.js";
+
+/** An architecture from the model registry, checked with the other settings (before any
+ *  file is read), so a typo is reported as such rather than as a missing input. */
+const arch = (fallback: string) =>
+  z
+    .string()
+    .refine((n: string): boolean => isModelName(n), {
+      error: (i) => unknownModelMessage(String(i.input)),
+    })
+    .default(fallback);
 
 export const DistillConfigSchema = z
   .object({
-    teacher: z
-      .string()
-      .default("resnet50")
+    teacher: arch("resnet50")
       .describe("teacher architecture (model registry name)")
       .meta({ arg: "arch" }),
     teacherWeights: z
       .string()
       .optional()
-      .describe("teacher weights: a file, an http(s) URL or torchvision:<arch>")
+      .describe(
+        "teacher weights: a file, an http(s) URL, torchvision:<arch>, or random (a randomly " +
+          "initialised teacher, on purpose); required",
+      )
       .meta({ arg: "spec" }),
-    student: z.string().default("resnet18").describe("student architecture").meta({ arg: "arch" }),
+    student: arch("resnet18").describe("student architecture").meta({ arg: "arch" }),
     data: z
       .string()
       .optional()

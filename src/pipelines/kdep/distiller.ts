@@ -93,7 +93,7 @@ export class Distiller extends Module {
 
   /**
    * One optimiser step on a batch; with `microBatch` smaller than the batch, gradients of
-   * the chunks are accumulated (each chunk's loss divided by the chunk count).
+   * the chunks are accumulated, each weighted by its share of the batch.
    */
   step(
     images: Tensor,
@@ -112,13 +112,15 @@ export class Distiller extends Module {
       optimizer.zeroGrad();
       xs.forEach((x, i) => {
         tidy(() => {
+          // Each term is a mean over its chunk; weighting by the chunk's share of the batch
+          // makes the sum the full batch's mean even when the last chunk is short.
+          const w = x.size(0) / n;
           const terms = this.#autocast(() => this.losses(x, ys[i], ts[i]));
           const total = Object.values(terms)
             .reduce((a, t) => a.add(t))
-            .div(xs.length);
+            .mul(w);
           (this.scaler ? this.scaler.scaleLoss(total) : total).backward();
-          for (const [k, t] of Object.entries(terms))
-            sums[k] = (sums[k] ?? 0) + t.item() / xs.length;
+          for (const [k, t] of Object.entries(terms)) sums[k] = (sums[k] ?? 0) + t.item() * w;
         });
       });
       if (this.scaler) this.scaler.step(optimizer);

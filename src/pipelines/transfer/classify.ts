@@ -7,7 +7,7 @@ import type { Dataset } from "../../data/datasets/dataset.js";
 import { type Batch, DataLoader } from "../../data/loader.js";
 import type { TransformStep } from "../../data/transforms/pipeline.js";
 import type { Backbone } from "../../models/backbone.js";
-import { F } from "../../nn/index.js";
+import { BatchNorm1d, F, type Module } from "../../nn/index.js";
 import type { SGD } from "../../optim/index.js";
 import { noGrad, type Tensor, tidy } from "../../tensor/index.js";
 import { toTensors } from "../common/batches.js";
@@ -53,8 +53,15 @@ export async function evaluateClassifier(
   data: Dataset,
   transform: TransformStep[],
   numClasses: number,
-  o: { batchSize?: number; workers?: number; device?: string } = {},
+  o: {
+    batchSize?: number;
+    workers?: number;
+    device?: string;
+    /** Logits from images in eval mode; default model.forward. */
+    logits?: (images: Tensor) => Tensor;
+  } = {},
 ) {
+  const logits = o.logits ?? ((x: Tensor) => model.forward(x));
   const loader = new DataLoader(data, {
     batchSize: o.batchSize ?? 128,
     transform,
@@ -69,7 +76,7 @@ export async function evaluateClassifier(
       tidy(() =>
         noGrad(() => {
           const { images, labels } = toTensors(b, o.device);
-          meter.add(model.forward(images), labels);
+          meter.add(logits(images), labels);
         }),
       );
     }
@@ -121,9 +128,23 @@ export async function runClassification(inputs: ClassifyInputs): Promise<Classif
       model.resetClassifier(inputs.numClasses);
       model.to(c.device);
       if (probe) model.requiresGrad_(false);
+      // MAE's probe: features standardised by a BatchNorm without affine before the head, so
+      // the head's learning rate means the same whatever scale pre-training left them at.
+      const norm =
+        probe && c.probeNorm ? new BatchNorm1d(model.featureDim, { affine: false }) : null;
+      norm?.to(c.device);
+      const logits = (images: Tensor): Tensor => {
+        if (!norm) return model.forward(images);
+        return tidy(() => {
+          const head = model.getModule(headName(model)) as Module & { forward(x: Tensor): Tensor };
+          const pooled = model.forwardHead(model.forwardFeatures(images), { preLogits: true });
+          return head.forward(norm.forward(pooled));
+        });
+      };
       const setMode = () => {
         model.train();
         if (probe) model.eval(); // a probe keeps the backbone's BN statistics frozen
+        norm?.train();
       };
       setMode();
       return {
@@ -136,18 +157,19 @@ export async function runClassification(inputs: ClassifyInputs): Promise<Classif
           tidy(() => {
             const { images, labels } = toTensors(b, c.device);
             optimizer.zeroGrad();
-            const loss = F.crossEntropy(model.forward(images), labels);
+            const loss = F.crossEntropy(logits(images), labels);
             loss.backward();
             optimizer.step();
             return { ce: loss.item() };
           }),
         evaluate: async (epoch: number) => {
+          norm?.eval();
           const r = await evaluateClassifier(
             model,
             inputs.test,
             inputs.testTransform,
             inputs.numClasses,
-            { workers: c.workers, device: c.device },
+            { workers: c.workers, device: c.device, logits },
           );
           setMode();
           last = r;
@@ -159,9 +181,21 @@ export async function runClassification(inputs: ClassifyInputs): Promise<Classif
             best_top1: best.top1,
           };
         },
-        state: () => ({ model: model.stateDict() }) as Record<string, CheckpointValue>,
+        // The best top-1 so far travels with the weights: a resumed run's best_top1 column
+        // must be the one an uninterrupted run logs.
+        state: () =>
+          ({
+            model: model.stateDict(),
+            ...(norm ? { probeNorm: norm.stateDict() } : {}),
+            best_top1: best.top1,
+            best_epoch: best.epoch,
+          }) as Record<string, CheckpointValue>,
         restore: (s: Record<string, CheckpointValue>) => {
           model.loadStateDict(s.model as Map<string, Tensor>);
+          if (norm) norm.loadStateDict(s.probeNorm as Map<string, Tensor>);
+          if (typeof s.best_top1 === "number" && typeof s.best_epoch === "number") {
+            best = { top1: s.best_top1, epoch: s.best_epoch };
+          }
         },
       };
     },

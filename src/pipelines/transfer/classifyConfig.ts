@@ -61,6 +61,12 @@ export const TransferConfigSchema = z
       .enum(["finetune", "linear-probe"])
       .default("finetune")
       .describe("fine-tune everything (the paper) or train a new head on a frozen backbone"),
+    probeNorm: z
+      .boolean()
+      .default(false)
+      .describe(
+        "linear probe: standardise the frozen features (BatchNorm without affine) before the head",
+      ),
     runs: z.number().int().positive().default(1).describe("repetitions with seeds seed, seed+1, …"),
     seed: z.number().int().min(0).default(0).describe("seed of the first run"),
     workers: z.number().int().min(0).default(2).describe("loader threads"),

@@ -1,0 +1,121 @@
+// The report under the seeds protocol: upstream top-1 and linear-probe columns, the
+// teacher's row, the per-seed probe table and the paired-test table, from hand-picked numbers.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { writeDemoReport } from "../../src/report/demoReport.js";
+import type { DemoReport } from "../../src/report/types.js";
+import { demoFixture } from "./fixture.js";
+
+// Probe runs: kdep [60, 61, 62] → mean 61, std 1; others [55, 56, 57] → mean 56, std 1.
+function protocolFixture(runsDir: string): DemoReport {
+  const base = demoFixture(runsDir);
+  const ups: Record<string, number> = { random: 40.125, sup10: 80.5, sup100: 88, kdep: 84.25 };
+  return {
+    ...base,
+    setup: {
+      ...base.setup,
+      split: "upstream 0,1,2,3,4 / downstream 5,6,7,8,9",
+      upstreamMeasure: "linear probe on the frozen backbone",
+      test: { name: "paired t-test over seeds (two-sided)", level: 0.95 },
+    },
+    methods: base.methods.map((m) => ({
+      ...m,
+      upstream: ups[m.id],
+      probe:
+        m.id === "kdep"
+          ? { runs: [60, 61, 62], mean: 61, spread: 1 }
+          : { runs: [55, 56, 57], mean: 56, spread: 1 },
+    })),
+    dense: [
+      {
+        task: "segmentation",
+        metric: "mIoU",
+        byMethod: { kdep: { runs: [40, 42], mean: 41, spread: Math.SQRT2 } },
+      },
+    ],
+    comparisons: [
+      {
+        baseline: "sup10",
+        protocol: "fine-tune",
+        test: {
+          n: 3,
+          meanDiff: 4.7333,
+          sdDiff: 0.8,
+          t: 10.248,
+          df: 2,
+          p: 0.0094,
+          ci: [2.746, 6.721],
+          level: 0.95,
+        },
+      },
+      { baseline: "sup100", protocol: "linear probe", test: null },
+    ],
+  };
+}
+
+test("results, probe and paired-test tables", async () => {
+  const root = mkdtempSync(join(tmpdir(), "kdep-report-protocol-"));
+  try {
+    const out = await writeDemoReport(join(root, "report"), protocolFixture(join(root, "runs")));
+    const md = readFileSync(out.md, "utf8").split("\n");
+    const row = (start: string) => md.find((l) => l.startsWith(start)) ?? "";
+    assert.equal(
+      row("| Pre-training | Data | Pre-training time |"),
+      "| Pre-training | Data | Pre-training time | Upstream top-1 % | Fine-tuned top-1 % (mean ± std) | Linear probe top-1 % (mean ± std) | FT seed 0 | FT seed 1 | FT seed 2 |",
+    );
+    assert.equal(
+      row("| Teacher (resnet18) |"),
+      "| Teacher (resnet18) | 100% | 14 min 2 s | 91.23 | — | — |  |  |  |",
+    );
+    assert.equal(
+      row("| **KDEP"),
+      "| **KDEP (SVD + PTS)** | **10%** | **2 min** | **84.25** | **75.73 ± 0.57** | **61.00 ± 1.00** | **75.10** | **75.90** | **76.20** |",
+    );
+    assert.equal(
+      row("| Random init |"),
+      "| Random init | — | — | 40.13 | 50.50 ± 1.00 | 56.00 ± 1.00 | 50.50 | 49.50 | 51.50 |",
+    );
+    assert.equal(
+      row("| Pre-training | Data | LP seed 0"),
+      "| Pre-training | Data | LP seed 0 | LP seed 1 | LP seed 2 |",
+    );
+    assert.equal(
+      row("| KDEP (SVD + PTS) | 10% | 60"),
+      "| KDEP (SVD + PTS) | 10% | 60.00 | 61.00 | 62.00 |",
+    );
+    assert.ok(md.includes("### paired t-test over seeds (two-sided): KDEP − baseline"));
+    assert.equal(
+      row("| Supervised (10%) |"),
+      "| Supervised (10%) | fine-tune | 4.73 | [2.75, 6.72] | 10.25 (2) | 0.009 |",
+    );
+    assert.equal(
+      row("| Supervised (100%) |"),
+      "| Supervised (100%) | linear probe | — | — | — | — |",
+    );
+    assert.ok(md.includes("### Segmentation (mIoU %)"));
+    assert.equal(row("| KDEP (SVD + PTS) | 10% | 41"), "| KDEP (SVD + PTS) | 10% | 41.00 ± 1.41 |");
+    const text = md.join("\n");
+    assert.ok(
+      text.includes("| Split (class indices) | upstream 0,1,2,3,4 / downstream 5,6,7,8,9 |"),
+    );
+    assert.ok(
+      text.includes("| Verdict test | paired t-test over seeds (two-sided), 95% confidence |"),
+    );
+    assert.ok(
+      text.includes('says "beats" only when that test rejects "no difference" at the 5% level'),
+    );
+    const html = readFileSync(out.html, "utf8");
+    const results = /<table class="results">[\s\S]*?<\/table>/.exec(html)?.[0] ?? "";
+    assert.equal((results.match(/<tr[ >]/g) ?? []).length, 1 + 1 + 4, "header, teacher, methods");
+    assert.ok(
+      results.includes('<tr class="best"><td>KDEP (SVD + PTS)</td>'),
+      "best row shifted past the teacher",
+    );
+    assert.ok(/<table class="tests">[\s\S]*?0\.009/.test(html));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
