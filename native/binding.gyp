@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "kdep_native",
-      "sources": ["src/addon.cc", "src/handle.cc", "src/ops.cc", "src/unboxed.cc", "src/tensor_fns.cc", "src/cpu_cache.cc", "src/autocast.cc", "src/library.cc"],
+      "sources": ["src/addon.cc", "src/handle.cc", "src/ops.cc", "src/unboxed.cc", "src/tensor_fns.cc", "src/cpu_cache.cc", "src/autocast.cc", "src/library.cc", "src/dist.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "<!@(node config.cjs includes)"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "<!@(node config.cjs defines)"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],

@@ -21,5 +21,11 @@ if (what === "includes") {
 } else if (what === "defines") {
   // Official pre-cxx11 builds need ABI 0; Debian's and the cxx11 builds use 1.
   out.push(`_GLIBCXX_USE_CXX11_ABI=${process.env.TORCH_CXX11_ABI ?? "1"}`);
+  // c10d's Gloo process group needs Gloo's headers (Debian: libgloo-dev; official builds
+  // ship them under include/gloo).
+  const glooDir = root ? path.join(root, "include/gloo") : "/usr/include/gloo";
+  if (fs.existsSync(glooDir)) out.push("USE_C10D_GLOO");
+  // NCCL (CUDA builds): opt in with KDEP_NCCL=1 when nccl.h is on the include path.
+  if (process.env.KDEP_NCCL === "1") out.push("USE_C10D_NCCL", "KDEP_WITH_NCCL");
 }
 console.log(out.join(" "));

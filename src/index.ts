@@ -56,6 +56,8 @@ export {
   transferTestTransform,
   transferTrainTransform,
 } from "./data/transforms/pipeline.js";
+export { type DistEnv, type DistOptions, readDistEnv } from "./distributed/env.js";
+export { DistGroup } from "./distributed/group.js";
 // Checkpoint I/O
 export {
   type CheckpointFormat,

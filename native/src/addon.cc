@@ -9,6 +9,7 @@
 
 namespace kdep {
 Napi::Value LoadLibrary(const Napi::CallbackInfo& info);  // library.cc
+void ExportDist(Napi::Env env, Napi::Object exports);      // dist.cc
 }  // namespace kdep
 
 namespace {
@@ -25,6 +26,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   kdep::ExportCpuCache(env, exports);
   kdep::ExportAutocast(env, exports);
   exports.Set("loadLibrary", Napi::Function::New(env, kdep::LoadLibrary));
+  kdep::ExportDist(env, exports);
 #define KDEP_EXPORT(name)                                                    \
   {                                                                          \
     std::string key = LowerFirst(#name);                                     \

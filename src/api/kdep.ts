@@ -1,10 +1,12 @@
 // KDEP's two stages as library calls taking the CLI's options as a plain object: runSvd
 // (`kdep svd`) and runDistill (`kdep distill`). Each validates its options with the schema
 // the CLI uses, builds the teacher and the data, and runs the pipeline.
+
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { kdepTrainTransform } from "../data/transforms/pipeline.js";
+import type { DistGroup } from "../distributed/group.js";
 import { CHECKPOINT_FILE } from "../pipelines/common/trainLoop.js";
 import { type DistillResult, runDistill as distillPipeline } from "../pipelines/kdep/distill.js";
 import { DistillConfigSchema } from "../pipelines/kdep/distillConfig.js";
@@ -95,6 +97,8 @@ export type DistillOptions = z.input<typeof DistillConfigSchema> & {
   /** Continue the run in `out` from its last checkpoint. */
   resume?: boolean;
   progress?: "auto" | "bar" | "lines" | "quiet";
+  /** This process's data-parallel group (see `DistGroup`): `batchSize` stays global. */
+  distributed?: DistGroup;
 };
 
 /** KDEP distillation (`kdep distill`): writes `student.pth` in `out` after every epoch. */
@@ -102,7 +106,7 @@ export async function runDistill(
   options: DistillOptions,
   log: LogFn = stderrLog,
 ): Promise<DistillResult> {
-  const { resume, progress, ...rest } = options;
+  const { resume, progress, distributed, ...rest } = options;
   const c = validateOptions(DistillConfigSchema, rest, "runDistill");
   if (existsSync(join(c.out, CHECKPOINT_FILE)) && !resume) {
     throw new Error(
@@ -138,5 +142,6 @@ export async function runDistill(
     valTransform: valTransform(c.imageSize),
     svd,
     progress,
+    distributed,
   });
 }

@@ -1,6 +1,8 @@
 // Classification transfer (`kdep transfer cls`) as a library call: options are the command's
 // config keys, validated by its schema; `runs` fine-tunings with seeds seed, seed+1, ….
+
 import type { z } from "zod";
+import type { DistGroup } from "../distributed/group.js";
 import { createModel } from "../models/registry.js";
 import { createModelWithWeights, resolveWeights } from "../models/weights.js";
 import {
@@ -22,6 +24,8 @@ import { validateOptions } from "./validate.js";
  */
 export type ClassificationOptions = z.input<typeof TransferConfigSchema> & {
   progress?: "auto" | "bar" | "lines" | "quiet";
+  /** This process's data-parallel group (see `DistGroup`): `batchSize` stays global. */
+  distributed?: DistGroup;
 };
 
 /** "none" (or no weights at all) means a random init drawn from the run's seed. */
@@ -37,6 +41,7 @@ export async function transferRuns(
   weights: string | null,
   log: LogFn = stderrLog,
   progress?: ClassificationOptions["progress"],
+  distributed?: DistGroup,
 ): Promise<ClassifyResult[]> {
   const t = transferTransforms(c, data.mean, data.std);
   const results: ClassifyResult[] = [];
@@ -63,6 +68,7 @@ export async function transferRuns(
         testTransform: t.test,
         run,
         progress,
+        distributed,
       }),
     );
   }
@@ -74,9 +80,9 @@ export async function runClassification(
   options: ClassificationOptions,
   log: LogFn = stderrLog,
 ): Promise<ClassifyResult[]> {
-  const { progress, ...rest } = options;
+  const { progress, distributed, ...rest } = options;
   const c = validateOptions(TransferConfigSchema, rest, "runClassification");
   if (!c.data) throw new Error("classification transfer needs data (the dataset's root)");
   const data = await transferData(c.dataset, c.data);
-  return transferRuns(c, data, await weightsPath(c.weights), log, progress);
+  return transferRuns(c, data, await weightsPath(c.weights), log, progress, distributed);
 }

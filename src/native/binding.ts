@@ -82,6 +82,42 @@ export interface Binding {
   setAutocast(device: string, enabled: boolean, dtypeCode: number): [boolean, number];
   /** dlopen(RTLD_GLOBAL) of an operator library: its ops join the dispatcher. */
   loadLibrary(path: string): boolean;
+  // c10d (native/src/dist.cc): one process group per process; timeouts in milliseconds.
+  distInit(o: DistInitOptions): void;
+  distDestroy(): void;
+  distAllReduce(tensors: NativeHandle[], op: "sum" | "max" | "min", timeoutMs?: number): void;
+  /** A new tensor: the sum over ranks; its gradient is the sum of all ranks' gradients. */
+  distAllReduceDiff(h: NativeHandle): NativeHandle;
+  distBroadcast(tensors: NativeHandle[], root: number, timeoutMs?: number): void;
+  distAllGather(h: NativeHandle, timeoutMs?: number): NativeHandle[];
+  distBarrier(timeoutMs?: number): void;
+  distStoreSet(key: string, value: string): void;
+  distStoreCheck(keys: string[]): boolean;
+  /**
+   * From now on every backward reaching these parameters averages their gradients over the
+   * ranks, bucket by bucket while it runs (all-reduces started from gradient hooks).
+   */
+  distOverlapNew(buckets: NativeHandle[][]): number;
+  /** Bytes the last backward all-reduced. */
+  distOverlapBytes(id: number): number;
+}
+
+export interface DistInitOptions {
+  rank: number;
+  worldSize: number;
+  /** The TCPStore's host and port (MASTER_ADDR, MASTER_PORT). */
+  host: string;
+  port: number;
+  /** Rank 0 hosts the store, unless a launcher's agent store is used (then all are clients). */
+  isServer: boolean;
+  /** A launcher's store namespace (torchrun: /worker/attempt_<n>). */
+  prefix?: string;
+  /** Network interface for Gloo (GLOO_SOCKET_IFNAME); else `hostname`, else this host's name. */
+  iface?: string;
+  hostname?: string;
+  /** Store connection and every collective's default timeout. */
+  timeoutMs: number;
+  backend?: "gloo" | "nccl";
 }
 
 export interface CpuCacheStats {

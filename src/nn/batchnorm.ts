@@ -16,9 +16,23 @@ export interface BatchNormConfig {
   trackRunningStats?: boolean;
 }
 
+/** Training-mode normalisation with statistics over more than this process (SyncBatchNorm). */
+export type BatchNormSync = (x: Tensor, p: BatchNormArgs) => Tensor;
+/** What a BatchNorm layer hands its `sync` replacement. */
+export interface BatchNormArgs {
+  weight: Tensor | null;
+  bias: Tensor | null;
+  runningMean: Tensor | null;
+  runningVar: Tensor | null;
+  momentum: number;
+  eps: number;
+}
+
 abstract class BatchNormBase extends Module {
   readonly eps: number;
   readonly momentum: number | null;
+  /** Set by convertSyncBatchNorm (src/distributed): replaces the training-mode statistics. */
+  sync: BatchNormSync | null = null;
   constructor(
     readonly numFeatures: number,
     config: BatchNormConfig,
@@ -52,9 +66,20 @@ abstract class BatchNormBase extends Module {
         if (this.momentum === null) factor = 1 / n.item();
       }
     }
+    const weight = this.getParameter("weight");
+    const bias = this.getParameter("bias");
+    if (this.training && this.sync)
+      return this.sync(x, {
+        weight,
+        bias,
+        runningMean,
+        runningVar,
+        momentum: factor,
+        eps: this.eps,
+      });
     return batchNorm(x, runningMean, runningVar, {
-      weight: this.getParameter("weight"),
-      bias: this.getParameter("bias"),
+      weight,
+      bias,
       training: this.training || runningMean === null,
       momentum: factor,
       eps: this.eps,

@@ -50,6 +50,8 @@ export interface SGDState {
 export class SGD {
   readonly paramGroups: ParamGroup[];
   readonly #buffers = new Map<Tensor, Tensor>();
+  /** Runs first in every step(), e.g. data-parallel gradient averaging. */
+  beforeStep: (() => void) | null = null;
 
   constructor(params: Tensor[] | ParamGroupInput[], defaults: SGDOptions) {
     const groups: ParamGroupInput[] =
@@ -84,6 +86,7 @@ export class SGD {
 
   /** Applies one update to every parameter that has a gradient. */
   step(): void {
+    this.beforeStep?.();
     // One scope frees every temporary (gradient wrappers, decayed gradients); the momentum
     // buffers are kept.
     tidy(() =>

@@ -32,6 +32,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
 import { type Batch, DataLoader, type LoaderOptions } from "../../data/loader.js";
+import { type DistGroup, shardOptions } from "../../distributed/group.js";
 import { atomicWriteFile } from "../../io/atomicWrite.js";
 import {
   LRScheduler,
@@ -105,6 +106,12 @@ export interface RunSpec<B, P extends RunParts<B>> {
   progress?: "auto" | "bar" | "lines" | "quiet";
   /** Test hook: stop (with a checkpoint) after this many steps. */
   stopAfterSteps?: number;
+  /**
+   * Data-parallel group (src/distributed): data.batchSize is the global batch, each rank
+   * gets its share and its shard; the ranks must agree on `settings` (but workers and
+   * device); rank 0 alone writes (see train()).
+   */
+  distributed?: DistGroup;
 }
 
 export interface RunResult<P> extends TrainResult {
@@ -135,13 +142,27 @@ export async function runTraining<B = Batch, P extends RunParts<B> = RunParts<B>
 ): Promise<RunResult<P>> {
   manualSeed(spec.seed);
   const parts = spec.build();
-  recordSettings(spec.runDir, spec.settings, spec.mayChangeOnResume, spec.primary ?? true);
+  const dist = spec.distributed;
+  if (dist) {
+    const { workers, device, ...shared } = spec.settings as Record<string, unknown>;
+    dist.checkSame(`${spec.name} settings`, JSON.stringify(shared));
+    // Every rank checks the old record before rank 0 replaces it.
+    recordSettings(spec.runDir, spec.settings, spec.mayChangeOnResume, false);
+    dist.barrier();
+  }
+  const primary = dist ? dist.isLead : (spec.primary ?? true);
+  recordSettings(spec.runDir, spec.settings, spec.mayChangeOnResume, primary);
 
   let source: BatchSource<B>;
   if (spec.source) source = spec.source;
   else if (spec.data) {
     const { dataset, ...opts } = spec.data;
-    source = new DataLoader(dataset, { seed: spec.seed, ...opts }) as unknown as BatchSource<B>;
+    const shard = dist ? shardOptions(dist, opts.batchSize) : {};
+    source = new DataLoader(dataset, {
+      seed: spec.seed,
+      ...opts,
+      ...shard,
+    }) as unknown as BatchSource<B>;
   } else throw new Error(`${spec.name}: the run needs \`data\` or \`source\``);
   try {
     const optimizer = new SGD(parts.params, spec.optimizer);
@@ -173,6 +194,7 @@ export async function runTraining<B = Batch, P extends RunParts<B> = RunParts<B>
       checkpointEvery: spec.checkpointEvery,
       progress: spec.progress,
       stopAfterSteps: spec.stopAfterSteps,
+      distributed: dist,
     });
     return { ...result, runDir: spec.runDir, parts };
   } finally {

@@ -5,6 +5,8 @@
 // step and what to save; the loop owns the bookkeeping.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import type { DistGroup } from "../../distributed/group.js";
+import { attachGradAveraging } from "../../distributed/reducer.js";
 import { removeStaleTemps } from "../../io/atomicWrite.js";
 import type { LRScheduler, SGD } from "../../optim/index.js";
 import { getRngState, setRngState, type Tensor } from "../../tensor/index.js";
@@ -45,6 +47,12 @@ export interface TrainSpec<B> {
   progress?: "auto" | "bar" | "lines" | "quiet";
   /** Test hook: ask to stop after this many steps of this process. */
   stopAfterSteps?: number;
+  /**
+   * Data-parallel group: the optimiser's gradients are averaged over the ranks before each
+   * step, rank 0's parameters are broadcast at the start, all ranks stop at the same step,
+   * and only rank 0 writes checkpoints, logs and progress.
+   */
+  distributed?: DistGroup;
 }
 
 export interface TrainResult {
@@ -68,14 +76,18 @@ interface LoopState {
 
 export async function train<B>(spec: TrainSpec<B>): Promise<TrainResult> {
   const ckptPath = join(spec.runDir, CHECKPOINT_FILE);
-  const log = new RunLog(spec.runDir);
+  const dist = spec.distributed;
+  const lead = !dist || dist.isLead;
+  const log: Pick<RunLog, "log" | "close"> = lead
+    ? new RunLog(spec.runDir)
+    : { log() {}, close() {} };
   const stop = new StopSignal();
-  const progress = new Progress(spec.name, spec.progress ?? "auto");
+  const progress = new Progress(spec.name, lead ? (spec.progress ?? "auto") : "quiet");
   const loop: LoopState = { epoch: 0, step: 0, globalStep: 0, seconds: 0 };
   const history: TrainResult["history"] = [];
   let lastEval: Record<string, number> | null = null;
 
-  removeStaleTemps(ckptPath);
+  if (lead) removeStaleTemps(ckptPath);
   if (existsSync(ckptPath)) {
     const ck = loadCheckpointFile(ckptPath);
     spec.restore(ck.state);
@@ -86,8 +98,10 @@ export async function train<B>(spec: TrainSpec<B>): Promise<TrainResult> {
     history.push(...ck.history);
     log.log(`${spec.name}/resume`, { epoch: loop.epoch, step: loop.step });
   }
+  if (dist) attachGradAveraging(dist, spec.optimizer);
 
   const save = () => {
+    if (!lead) return;
     const rng: Tensor = getRngState();
     saveCheckpointFile(ckptPath, {
       state: spec.state(),
@@ -119,7 +133,7 @@ export async function train<B>(spec: TrainSpec<B>): Promise<TrainResult> {
       const sums: Record<string, number> = {};
       let count = 0;
       for await (const batch of spec.batches(epoch, loop.step)) {
-        const losses = spec.trainStep(batch, {
+        const losses = stepOnce(spec, batch, {
           epoch,
           step: loop.step,
           globalStep: loop.globalStep,
@@ -162,6 +176,8 @@ export async function train<B>(spec: TrainSpec<B>): Promise<TrainResult> {
         if (spec.stopAfterSteps !== undefined && stepsThisRun >= spec.stopAfterSteps)
           stop.request("stopAfterSteps");
         await pollSignals();
+        // Every rank stops at the same step, whichever of them was asked to.
+        if (dist?.any(stop.requested)) stop.request("stop on another rank");
         if (stop.requested) break;
         if (
           spec.checkpointEvery &&
@@ -198,7 +214,7 @@ export async function train<B>(spec: TrainSpec<B>): Promise<TrainResult> {
       history.push(row);
       log.log(`${spec.name}/epoch`, row, loop.epoch);
       save();
-      spec.afterEpoch?.(loop.epoch);
+      if (lead) spec.afterEpoch?.(loop.epoch);
     }
     // A stop that came after the last epoch's checkpoint has nothing left to save.
     stopped = stop.requested && loop.epoch < spec.epochs;
@@ -224,4 +240,13 @@ export async function train<B>(spec: TrainSpec<B>): Promise<TrainResult> {
     lastEval,
     history,
   };
+}
+
+/** One training step; under data parallelism a peer's failure is named (see DistGroup). */
+function stepOnce<B>(spec: TrainSpec<B>, batch: B, ctx: StepContext): Record<string, number> {
+  try {
+    return spec.trainStep(batch, ctx);
+  } catch (e) {
+    throw spec.distributed ? spec.distributed.explain(e) : e;
+  }
 }

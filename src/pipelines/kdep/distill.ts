@@ -7,6 +7,8 @@ import { join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
 import { type Batch, DataLoader } from "../../data/loader.js";
 import type { TransformStep } from "../../data/transforms/pipeline.js";
+import type { DistGroup } from "../../distributed/group.js";
+import { convertSyncBatchNorm } from "../../distributed/syncBatchNorm.js";
 import { removeStaleTemps } from "../../io/atomicWrite.js";
 import { saveStateDict } from "../../io/tensors.js";
 import type { Backbone } from "../../models/backbone.js";
@@ -55,6 +57,8 @@ export interface DistillInputs {
   progress?: "auto" | "bar" | "lines" | "quiet";
   /** Test hook: stop (with a checkpoint) after this many steps. */
   stopAfterSteps?: number;
+  /** Data-parallel group (src/distributed): config.batchSize stays the global batch. */
+  distributed?: DistGroup;
 }
 
 /** What {@link runDistill} returns: the student, where it was written, the loop's history. */
@@ -122,7 +126,9 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
     );
   const runDir = c.out;
   const studentPath = join(runDir, STUDENT_FILE);
-  removeStaleTemps(studentPath);
+  const dist = inputs.distributed;
+  const lead = !dist || dist.isLead;
+  if (lead) removeStaleTemps(studentPath);
   let initialValLoss: number | null = null;
 
   const r = await runTraining({
@@ -136,6 +142,7 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
     checkpointEvery: c.checkpointEvery,
     progress: inputs.progress,
     stopAfterSteps: inputs.stopAfterSteps,
+    distributed: dist,
     data: {
       dataset: inputs.train,
       batchSize: c.batchSize,
@@ -179,6 +186,7 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
         epochs: c.epochs,
       });
       distiller.train();
+      if (dist && c.syncBn) convertSyncBatchNorm(student, dist);
       const evaluate = (stop?: StopSignal) => validationLoss(distiller, inputs, stop);
       return {
         student,
@@ -212,9 +220,10 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
             stop.dispose();
           }
           if (initialValLoss === null) return false;
-          new RunLog(runDir, { tensorboard: false }).log("distill/initial", {
-            val_loss: initialValLoss,
-          });
+          if (lead)
+            new RunLog(runDir, { tensorboard: false }).log("distill/initial", {
+              val_loss: initialValLoss,
+            });
           return true;
         },
       };

@@ -109,6 +109,10 @@ export const DistillConfigSchema = z
       .describe("where to train: cpu or cuda:N")
       .meta({ arg: "dev" }),
     channelsLast: z.boolean().default(false).describe("NHWC activations"),
+    syncBn: z
+      .boolean()
+      .default(false)
+      .describe("data-parallel runs: batch statistics over all ranks (SyncBatchNorm)"),
     amp: z
       .enum(["bf16", "fp16"])
       .optional()

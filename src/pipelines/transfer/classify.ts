@@ -6,6 +6,7 @@ import { join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
 import { type Batch, DataLoader } from "../../data/loader.js";
 import type { TransformStep } from "../../data/transforms/pipeline.js";
+import type { DistGroup } from "../../distributed/group.js";
 import type { Backbone } from "../../models/backbone.js";
 import { BatchNorm1d, F, type Module } from "../../nn/index.js";
 import type { SGD } from "../../optim/index.js";
@@ -32,6 +33,8 @@ export interface ClassifyInputs {
   /** Which run of `runs` this is: seeds and the run folder follow it. */
   run?: number;
   progress?: "auto" | "bar" | "lines" | "quiet";
+  /** Data-parallel group (src/distributed): config.batchSize stays the global batch. */
+  distributed?: DistGroup;
 }
 
 /** One classification transfer run: accuracies, history and the trained model. */
@@ -110,6 +113,7 @@ export async function runClassification(inputs: ClassifyInputs): Promise<Classif
     epochs: c.epochs,
     evalEvery: c.evalEvery,
     progress: inputs.progress,
+    distributed: inputs.distributed,
     data: {
       dataset: inputs.train,
       batchSize: c.batchSize,
@@ -217,7 +221,8 @@ export async function runClassification(inputs: ClassifyInputs): Promise<Classif
     runDir,
     history: r.history,
   };
-  writeFileSync(join(runDir, "result.json"), `${JSON.stringify(out, null, 2)}\n`);
+  if (!inputs.distributed || inputs.distributed.isLead)
+    writeFileSync(join(runDir, "result.json"), `${JSON.stringify(out, null, 2)}\n`);
   return { ...out, model: r.parts.model };
 }
 
