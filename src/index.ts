@@ -12,12 +12,14 @@
  *   safetensors, .npy, state dicts of tensors.
  * - Data: datasets, the worker-thread {@link DataLoader}, torchvision-exact transforms.
  * - Pipelines taking plain option objects, validated as the CLI validates its flags:
- *   {@link runSvd}, {@link runDistill}, {@link runClassification}, {@link convertCheckpoint},
+ *   {@link runSvd}, {@link runDistill}, {@link runClassification}, {@link runDetection},
+ *   {@link convertCheckpoint},
  *   {@link exportCheckpointOnnx} / {@link exportOnnx}, {@link runDemo}.
  *
  * @packageDocumentation
  */
 
+export { type DetectionOptions, runDetection } from "./api/detection.js";
 // Pipelines
 export {
   type DistillOptions,
@@ -131,6 +133,8 @@ export {
 export type { DistillResult } from "./pipelines/kdep/distill.js";
 export { loadSvd, type SvdManifest } from "./pipelines/kdep/svdPass.js";
 export type { ClassifyResult } from "./pipelines/transfer/classify.js";
+export type { DetMetrics } from "./pipelines/transfer/detection/evaluate.js";
+export type { DetRunResult } from "./pipelines/transfer/detection/train.js";
 // Tensors
 export {
   type CreateOptions,

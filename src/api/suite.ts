@@ -1,9 +1,11 @@
 // `kdep transfer suite` as a library call: CIFAR-100, DTD, Caltech-256 and CUB-200 for one or
-// more students, each with the classification protocol of `transfer cls` → the Figure-1 table.
+// more students, each with the classification protocol of `transfer cls` → the Figure-1 table;
+// detection and segmentation rows (each with its own metric) beside them on request.
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { loadConfigFile } from "../io/configFile.js";
 import { TransferConfigSchema } from "../pipelines/transfer/classifyConfig.js";
 import { transferData } from "../pipelines/transfer/datasets.js";
 import {
@@ -15,6 +17,7 @@ import {
 import { writeSuiteTable } from "../report/suiteTable.js";
 import type { SuiteRow } from "../report/types.js";
 import { printSegResult, SEG_SUITE, segTransfer } from "./segment.js";
+import { DET_SUITE, DET_SUITE_DATASETS, detectionRow, planDetection } from "./suiteDetection.js";
 import { type LogFn, stderrLog } from "./teacher.js";
 import { transferRuns, weightsPath } from "./transfer.js";
 import { validateOptions } from "./validate.js";
@@ -45,6 +48,17 @@ export const TransferSuiteSchema = z
       .array(z.enum(SUITE_DATASETS as [SuiteDataset, ...SuiteDataset[]]))
       .default(SUITE_DATASETS)
       .describe("which of the suite's classification datasets"),
+    detDatasets: z
+      .array(z.enum(DET_SUITE_DATASETS))
+      .default([])
+      .describe(
+        `detection rows under the data root: voc (${DET_SUITE.voc[0]}, VOC07 AP50), coco (${DET_SUITE.coco[0]}, COCO AP), folder (${DET_SUITE.folder[0]}, COCO AP)`,
+      ),
+    detConfig: z
+      .string()
+      .optional()
+      .describe("settings of the detection runs (keys of `transfer det`, JSON or YAML)")
+      .meta({ arg: "file" }),
     segDatasets: z
       .array(z.enum(SEG_DATASETS))
       .default([])
@@ -134,9 +148,15 @@ export async function runTransferSuite(
   log: LogFn = stderrLog,
 ): Promise<SuiteResult> {
   const o = validateOptions(TransferSuiteSchema, options, "runTransferSuite");
-  const { students: list, dataRoot, datasets, segDatasets, segConfig, out, ...protocol } = o;
-  if (datasets.length + segDatasets.length === 0)
-    throw new Error("datasets and segDatasets are both empty: nothing to run");
+  const { students: list, dataRoot, datasets, out, ...rest } = o;
+  const { detDatasets, detConfig, segDatasets, segConfig, ...protocol } = rest;
+  if (datasets.length + detDatasets.length + segDatasets.length === 0)
+    throw new Error("datasets, detDatasets and segDatasets are all empty: nothing to run");
+  const detFile = detConfig ? loadConfigFile(detConfig) : {};
+  const detSettings = { ...detFile, seed: detFile.seed ?? protocol.seed };
+  const detPlans = DET_SUITE_DATASETS.filter((d) => detDatasets.includes(d)).map((d) =>
+    planDetection(d, dataRoot, detSettings, detConfig),
+  );
   const rows: SuiteRow[] = [];
   for (const st of parseStudents(list)) {
     const weights = await weightsPath(st.path);
@@ -156,9 +176,15 @@ export async function runTransferSuite(
       rows.push({ student: st.name, dataset, runs: accs });
       log(`${st.name} · ${dataset}: ${accs.map((a) => a.toFixed(2)).join(", ")}`);
     }
+    for (const plan of detPlans) {
+      const row = await detectionRow(plan, st, join(out, st.name));
+      rows.push(row);
+      log(`${st.name} · ${row.dataset} ${row.metric}: ${row.runs[0].toFixed(2)}`);
+    }
     for (const dataset of SEG_DATASETS.filter((d) => segDatasets.includes(d))) {
       const r = await segRow(dataset, st, { dataRoot, out, segConfig, protocol }, log);
-      rows.push({ student: st.name, dataset: `${dataset} mIoU`, runs: [100 * r.bestMIoU] });
+      const runs = [100 * r.bestMIoU];
+      rows.push({ student: st.name, dataset, task: "segmentation", metric: "mIoU", runs });
     }
   }
   return { rows, files: await writeSuiteTable(out, rows) };

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { barChart, svgToPng } from "./charts.js";
 import { mdCell, mdTable } from "./markdown.js";
 import { fmtMeanSpread, fmtNum, mean, spread, spreadName } from "./stats.js";
-import type { SpreadKind, SuiteRow } from "./types.js";
+import type { SpreadKind, SuiteRow, SuiteTask } from "./types.js";
 
 export const MEAN_OF_DATASETS = "mean of datasets";
 
@@ -22,9 +22,15 @@ export interface SuiteCell {
 export interface SuiteSummary {
   spreadKind: SpreadKind;
   students: string[];
+  /** Column names: the dataset, or "<dataset> <metric>" for a row of another task. */
   datasets: string[];
+  /** Per column: its task and its metric (undefined: the table's metric). */
+  columns: Record<string, { task: SuiteTask; metric?: string }>;
   cells: SuiteCell[];
-  /** Per student; `runs` are the per-run means over datasets when runs pair up by index. */
+  /**
+   * Per student, over the classification columns only (top-1 is not averaged with AP or mIoU);
+   * `runs` are the per-run means over datasets when runs pair up by index.
+   */
   meanOfDatasets: SuiteCell[];
 }
 
@@ -33,6 +39,12 @@ export interface SuiteOptions {
   title?: string;
   /** What the runs measure; default "top-1 %". */
   metric?: string;
+}
+
+/** The column a row belongs to: its dataset, or "<dataset> <metric>" for another task. */
+export function suiteColumn(row: SuiteRow): string {
+  const task = row.task ?? "classification";
+  return task !== "classification" && row.metric ? `${row.dataset} ${row.metric}` : row.dataset;
 }
 
 /**
@@ -44,20 +56,24 @@ export interface SuiteOptions {
  */
 export function summarizeSuite(rows: SuiteRow[], spreadKind: SpreadKind = "std"): SuiteSummary {
   const students = [...new Set(rows.map((r) => r.student))];
-  const datasets = [...new Set(rows.map((r) => r.dataset))];
+  const datasets = [...new Set(rows.map(suiteColumn))];
+  const columns: SuiteSummary["columns"] = {};
+  for (const r of rows)
+    columns[suiteColumn(r)] ??= { task: r.task ?? "classification", metric: r.metric };
   const cells: SuiteCell[] = [];
   for (const student of students) {
     for (const dataset of datasets) {
       const runs = rows
-        .filter((r) => r.student === student && r.dataset === dataset)
+        .filter((r) => r.student === student && suiteColumn(r) === dataset)
         .flatMap((r) => r.runs);
       if (runs.length === 0) continue;
       cells.push({ student, dataset, runs, mean: mean(runs), spread: spread(runs, spreadKind) });
     }
   }
   const meanOfDatasets = students.map((student): SuiteCell => {
-    const own = cells.filter((c) => c.student === student);
-    const complete = own.length === datasets.length;
+    const cls = datasets.filter((d) => columns[d].task === "classification");
+    const own = cells.filter((c) => c.student === student && cls.includes(c.dataset));
+    const complete = cls.length > 0 && own.length === cls.length;
     const n = own[0]?.runs.length ?? 0;
     const paired = complete && own.every((c) => c.runs.length === n);
     const runs = paired ? Array.from({ length: n }, (_, i) => mean(own.map((c) => c.runs[i]))) : [];
@@ -69,7 +85,7 @@ export function summarizeSuite(rows: SuiteRow[], spreadKind: SpreadKind = "std")
       spread: paired ? spread(runs, spreadKind) : Number.NaN,
     };
   });
-  return { spreadKind, students, datasets, cells, meanOfDatasets };
+  return { spreadKind, students, datasets, columns, cells, meanOfDatasets };
 }
 
 function cellOf(s: SuiteSummary, student: string, dataset: string): SuiteCell | undefined {
@@ -103,10 +119,11 @@ export function suiteMarkdown(s: SuiteSummary, o: SuiteOptions = {}): string {
     c.runs.map((v) => fmtNum(v)).join(", "),
   ]);
   const maxN = Math.max(0, ...s.cells.map((c) => c.runs.length));
+  const mixed = s.datasets.some((d) => s.columns[d].task !== "classification");
   return [
     `# ${o.title ?? "Transfer suite"}`,
     "",
-    `${o.metric ?? "top-1 %"}, mean ± ${spreadName(s.spreadKind)} over up to ${maxN} run${maxN === 1 ? "" : "s"}; the best mean per column is in bold.`,
+    `${o.metric ?? "top-1 %"}${mixed ? " (other tasks: the metric their column names; the mean of datasets is over classification)" : ""}, mean ± ${spreadName(s.spreadKind)} over up to ${maxN} run${maxN === 1 ? "" : "s"}; the best mean per column is in bold.`,
     "",
     mdTable(
       [
@@ -140,7 +157,7 @@ function derived(x: number): number {
 export function suiteCsv(s: SuiteSummary): string {
   const all = [...s.cells, ...s.meanOfDatasets];
   const maxN = Math.max(0, ...all.map((c) => c.runs.length));
-  const head = ["student", "dataset", "n", "mean", "spread", "spread_kind"];
+  const head = ["student", "dataset", "n", "mean", "spread", "spread_kind", "task", "metric"];
   for (let i = 1; i <= maxN; i++) head.push(`run_${i}`);
   const lines = all.map((c) =>
     [
@@ -150,6 +167,8 @@ export function suiteCsv(s: SuiteSummary): string {
       derived(c.mean),
       derived(c.spread),
       s.spreadKind,
+      s.columns[c.dataset]?.task ?? "classification",
+      s.columns[c.dataset]?.metric ?? "",
       ...Array.from({ length: maxN }, (_, i) =>
         i >= c.runs.length
           ? Number.NaN

@@ -9,9 +9,21 @@ export type {
   SpreadKind,
 } from "../pipelines/demo/result.js";
 
-/** One (student, dataset) cell of `kdep transfer suite`: top-1 % of each run. */
+/** The kind of transfer a suite row measures. */
+export type SuiteTask = "classification" | "detection" | "segmentation";
+
+/**
+ * One (student, dataset) cell of `kdep transfer suite`: the metric of each run (top-1 % for
+ * classification). A row of another task names its metric; its column is then
+ * "<dataset> <metric>" (e.g. "voc VOC07 AP50"), kept apart from same-named datasets of other
+ * tasks and out of the mean of datasets.
+ */
 export interface SuiteRow {
   student: string;
   dataset: string;
   runs: number[];
+  /** Default "classification". */
+  task?: SuiteTask;
+  /** What `runs` measure, e.g. "VOC07 AP50", "COCO AP", "mIoU"; default the table's metric. */
+  metric?: string;
 }

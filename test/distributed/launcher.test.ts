@@ -29,7 +29,18 @@ describe("kdep distill --nproc-per-node 2", () => {
   const root = mkdtempSync(join(tmpdir(), "kdep-launch-"));
   const args = (out: string) => [
     "distill",
-    ...["--data", root, "--teacher", "resnet18", "--align", "none", "--image-size", "32"],
+    ...[
+      "--data",
+      root,
+      "--teacher",
+      "resnet18",
+      "--teacher-weights",
+      "random",
+      "--align",
+      "none",
+      "--image-size",
+      "32",
+    ],
     ...["--batch-size", "8", "--epochs", String(EPOCHS), "--lr", "0.01", "--val-every", "0"],
     ...["--workers", "1", "--checkpoint-every", "2", "--out", out, "--nproc-per-node", "2"],
   ];

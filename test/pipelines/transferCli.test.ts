@@ -119,10 +119,11 @@ describe("kdep transfer (command line)", () => {
     }
     // CSV: the same numbers, one line per cell plus each student's mean of datasets.
     const lines = readFileSync(join(out, "suite.csv"), "utf8").trim().split("\n");
-    assert.equal(lines[0], "student,dataset,n,mean,spread,spread_kind,run_1,run_2");
+    assert.equal(lines[0], "student,dataset,n,mean,spread,spread_kind,task,metric,run_1,run_2");
     assert.equal(lines.length, 1 + 8 + 2);
     for (const line of lines.slice(1)) {
-      const [student, dataset, n, m, s, kind, r1, r2] = line.split(",");
+      const [student, dataset, n, m, s, kind, task, metric, r1, r2] = line.split(",");
+      assert.deepEqual([task, metric], ["classification", ""]);
       assert.equal(kind, "std");
       assert.equal(n, "2");
       if (dataset === "mean of datasets") continue;

@@ -92,6 +92,8 @@ test("writes suite.md/.csv/.json/.svg/.png; the CSV parses back to the same numb
     "mean",
     "spread",
     "spread_kind",
+    "task",
+    "metric",
     "run_1",
     "run_2",
   ]);

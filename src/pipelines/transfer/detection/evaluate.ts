@@ -13,15 +13,23 @@ import type { Box, Detection, GroundTruth } from "./evalTypes.js";
 import { loadImage } from "./images.js";
 import { vocEvaluate } from "./vocEval.js";
 
+/** Scores of a detector on a val set, all in percent. */
 export interface DetMetrics {
-  /** VOC07 11-point AP50 in percent, and per class. */
+  /** VOC07 11-point AP50 (the devkit's), mean over classes. */
   vocMap50: number;
+  /** VOC07 AP50 per class name. */
   vocPerClass: Record<string, number>;
+  /** COCO AP: mean over IoU 0.50:0.05:0.95, 101 recall points, categories (maxDets 100). */
   AP: number;
+  /** COCO AP at IoU 0.5. */
   AP50: number;
+  /** COCO AP at IoU 0.75. */
   AP75: number;
+  /** COCO AP of small objects (area < 32²). */
   APs: number;
+  /** COCO AP of medium objects (32² to 96²). */
   APm: number;
+  /** COCO AP of large objects (area > 96²). */
   APl: number;
 }
 

@@ -22,11 +22,15 @@ export interface DetBatch {
   targets: Targets[];
 }
 
+/** What a detection transfer run did: its val scores, and where it wrote its files. */
 export interface DetRunResult {
   /** Null when the run was stopped before its last iteration. */
   metrics: DetMetrics | null;
+  /** True when stopped (Ctrl-C) before the last iteration; the same call resumes it. */
   stopped: boolean;
+  /** Run time in seconds. */
   seconds: number;
+  /** The run folder: checkpoint, result.json, coco_results.json, images/. */
   runDir: string;
 }
 
