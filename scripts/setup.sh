@@ -10,14 +10,15 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 #    Fashion-MNIST as the demo's offline data, a C++ toolchain for the addons,
 #    libjpeg-turbo (the loader's JPEG decoder, the same library Pillow uses), python3-onnx
 #    (the checker the ONNX export tests run), python3-scipy (the t-test reference of the
-#    demo's verdict tests), Gloo's headers (libtorch's distributed process group on CPU).
+#    demo's verdict tests), Gloo's headers (libtorch's distributed process group on CPU),
+#    python3-opencv (the photometric distortion's test reference).
 #    Debian's libtorch calls BLAS/LAPACK through the system alternative, which is the
 #    reference implementation unless an optimised one is installed: OpenBLAS (OpenMP build,
 #    the same runtime as libtorch's threads) makes XᵀX of the SVD pass ~20× faster, for
 #    PyTorch too.
 PKGS=(libtorch-dev python3-torch python3-torchvision python3-numpy python3-pil
       libopenblas0-openmp dataset-fashion-mnist g++ make python3 libjpeg62-turbo-dev
-      python3-onnx python3-scipy libgloo-dev)
+      python3-onnx python3-scipy libgloo-dev python3-opencv)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

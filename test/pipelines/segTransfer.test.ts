@@ -105,7 +105,14 @@ describe("segmentation transfer", () => {
         ["random", null],
       ] as const) {
         const out = join(root, `${name}-${seed}`);
-        const r = await segRun(data, w, out, { seed, epochs: 60, evalEvery: 30, lr: 0.02 });
+        // Grey pasted digits, 40 images: colour jitter only adds noise at this scale.
+        const r = await segRun(data, w, out, {
+          seed,
+          epochs: 60,
+          evalEvery: 30,
+          lr: 0.02,
+          photometric: false,
+        });
         assert.equal(r.history.length, 60);
         assert.ok(r.bestMIoU >= r.finalMIoU);
         miou[name].push(100 * r.bestMIoU);

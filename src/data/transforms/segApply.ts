@@ -10,6 +10,7 @@
 import type { DecodedImage } from "../image.js";
 import { blurSourceWin, gaussianBlurTile } from "./blur.js";
 import { resizeNearestWin } from "./nearest.js";
+import { type PhotoMetricParams, photoMetricInPlace } from "./photometric.js";
 import { resizeBilinearWin } from "./resizeWindow.js";
 import { rotateBilinearTile, rotateNearestTile, rotateSourceWin } from "./rotate.js";
 import { assertCovers, clipWin, type Tile, untile, type Win, wholeTile, wholeWin } from "./tile.js";
@@ -19,6 +20,7 @@ export type SegOp =
   | { op: "resize"; width: number; height: number }
   | { op: "rotate"; angle: number; fill: number[]; ignore: number }
   | { op: "blur"; ksize: number }
+  | { op: "photometric"; params: PhotoMetricParams }
   | { op: "hflip" }
   | {
       op: "padCrop";
@@ -69,6 +71,8 @@ function sourceWin(o: SegOp, out: Win, [w, h]: [number, number]): Win {
       return rotateSourceWin(o.angle, w, h, out);
     case "blur":
       return blurSourceWin(out, w, h, o.ksize);
+    case "photometric":
+      return out;
     case "hflip":
       return { x0: w - out.x1, y0: out.y0, x1: w - out.x0, y1: out.y1 };
     case "padCrop": {
@@ -94,11 +98,23 @@ function applyOp(o: SegOp, img: Tile, m: Tile, out: Win): [Tile, Tile] {
     case "blur":
       // The mask is not blurred; its tile already covers `out`.
       return [gaussianBlurTile(img, o.ksize, out), m];
+    case "photometric":
+      return [photoMetricTile(img, o.params), m];
     case "hflip":
       return [flipTile(img), flipTile(m)];
     case "padCrop":
       return [padCropTile(img, o, o.fill), padCropTile(m, o, [o.ignore])];
   }
+}
+
+/** Per-pixel colour distortion on a copy of the tile (the mask is untouched). */
+function photoMetricTile(t: Tile, params: PhotoMetricParams): Tile {
+  if (t.channels !== 3) {
+    throw new RangeError(`photometric distortion needs an RGB image, got ${t.channels} channels`);
+  }
+  const data = new Uint8Array(t.data);
+  photoMetricInPlace(data, params, { width: t.width, x0: t.x0, fullW: t.fullW });
+  return { ...t, data };
 }
 
 /** The mirrored tile of the flipped image (a copy). */

@@ -2,6 +2,7 @@
 // (docs/method.md#segmentation-transfer, the PSPNet protocol of hszhao/semseg):
 //
 //   train: RandScale → RandRotate(±10°, p 0.5) → RandomGaussianBlur(p 0.5)
+//          → PhotoMetricDistortion (KDEP's addition, photometric.ts)
 //          → RandomHorizontalFlip(p 0.5) → Crop(512, 'rand') → ToTensor → Normalize
 //   eval:  Crop(512, 'center') → ToTensor → Normalize   (or no crop, batch size 1)
 //
@@ -11,7 +12,7 @@
 // uint8, see SEG_FILL) and 255 for the mask.
 //
 // Random choices are drawn from the sample's Rng in the reference's order (scale;
-// angle then the rotate coin; blur coin; flip coin; crop row then column), and every
+// angle then the rotate coin; blur coin; photometric draws; flip coin; crop row then column), and every
 // step is split into "draw parameters" and "apply fixed parameters", so a parity test
 // can hand the same parameters to PIL/torchvision. Applying them (segApply.ts) computes
 // each step only on the window the final crop keeps.
@@ -23,6 +24,7 @@
 // padding normalises to ~0.005 instead of exactly 0.
 import type { Rng } from "../rng.js";
 import { roundHalfEven } from "./geometry.js";
+import { drawPhotoMetric, type PhotoMetricOptions } from "./photometric.js";
 import { IMAGENET_MEAN, IMAGENET_STD, type TransformStep } from "./pipeline.js";
 import { applySegOps, type SegOp, type SegPair } from "./segApply.js";
 
@@ -45,6 +47,7 @@ export type SegStep =
   | { op: "randScale"; scale: [number, number] }
   | { op: "randRotate"; degrees: [number, number]; p?: number; fill: number[]; ignore?: number }
   | { op: "randBlur"; p?: number; ksize?: number }
+  | ({ op: "photoMetric" } & PhotoMetricOptions)
   | { op: "hflip"; p?: number }
   | {
       op: "crop";
@@ -69,6 +72,8 @@ export interface SegTrainOptions {
   degrees?: [number, number];
   mean?: number[];
   std?: number[];
+  /** KDEP's PhotoMetricDistortion after the blur (default true). */
+  photoMetric?: boolean;
 }
 
 function cropSize(c: number | [number, number]): [number, number] {
@@ -83,6 +88,7 @@ export function segTrainTransform(o: SegTrainOptions = {}): SegTransform {
       { op: "randScale", scale: o.scale ?? SEG_SCALE.cityscapes },
       { op: "randRotate", degrees: o.degrees ?? [-10, 10], p: 0.5, fill: SEG_FILL },
       { op: "randBlur", p: 0.5, ksize: 5 },
+      ...(o.photoMetric === false ? [] : [{ op: "photoMetric" } as const]),
       { op: "hflip", p: 0.5 },
       { op: "crop", size: cropSize(o.crop ?? SEG_CROP), type: "rand", fill: SEG_FILL },
       { op: "toTensor" },
@@ -115,7 +121,16 @@ export function splitSegTransform(t: SegTransform): {
   pixel: SegStep[];
   float: TransformStep[] | null;
 } {
-  const known = ["randScale", "randRotate", "randBlur", "hflip", "crop", "toTensor", "normalize"];
+  const known = [
+    "randScale",
+    "randRotate",
+    "randBlur",
+    "photoMetric",
+    "hflip",
+    "crop",
+    "toTensor",
+    "normalize",
+  ];
   for (const s of t.steps) {
     if (!known.includes(s.op)) throw new Error(`unknown segmentation transform "${s.op}"`);
   }
@@ -161,6 +176,11 @@ export function segParams(rng: Rng, steps: SegStep[], width: number, height: num
       case "randBlur":
         if (rng.random() < (s.p ?? 0.5)) ops.push({ op: "blur", ksize: s.ksize ?? 5 });
         break;
+      case "photoMetric": {
+        const { op: _, ...options } = s;
+        ops.push({ op: "photometric", params: drawPhotoMetric(rng, options) });
+        break;
+      }
       case "hflip":
         if (rng.random() < (s.p ?? 0.5)) ops.push({ op: "hflip" });
         break;

@@ -69,6 +69,10 @@ export const SegConfigSchema = z
       .optional()
       .describe("random scale, high end (VOC 1.5, others 2.0)"),
     rotate: z.number().min(0).default(10).describe("random rotation, ± degrees"),
+    photometric: z
+      .boolean()
+      .default(true)
+      .describe("KDEP's photometric distortion (brightness, contrast, saturation, hue)"),
     baseSize: z
       .number()
       .int()

@@ -62,6 +62,7 @@ function trainLoaderOptions(c: SegConfig, data: SegData) {
       crop: c.crop,
       scale: [c.scaleMin, c.scaleMax],
       degrees: [-c.rotate, c.rotate],
+      photoMetric: c.photometric,
     }),
     shuffle: true,
     dropLast: data.train.length >= c.batchSize, // semseg drops the last partial batch
