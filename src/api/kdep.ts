@@ -32,7 +32,7 @@ export const SvdSchema = z
     teacherWeights: z
       .string()
       .optional()
-      .describe("file, URL or torchvision:<arch>")
+      .describe("file, URL, torchvision:<arch>, or random (on purpose)")
       .meta({ arg: "spec" }),
     imageSize: z.number().int().positive().default(224).describe("input size"),
     batchSize: z.number().int().positive().default(256).describe("images per forward pass"),

@@ -53,7 +53,9 @@ export async function loadTeacher(
 
 /** The teacher's name in SVD folders and target caches, without building the model. */
 export async function teacherIdOf(arch: string, weights: string | undefined, seed: number) {
-  return weights ? `${arch}@${(await resolveWeights(weights)).hash}` : `${arch}@random-seed${seed}`;
+  return weights && weights !== "random"
+    ? `${arch}@${(await resolveWeights(weights)).hash}`
+    : `${arch}@random-seed${seed}`;
 }
 
 /** `data/train` (or `data` itself) and `data/val` when present, with train's classes. */

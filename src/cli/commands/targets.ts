@@ -1,6 +1,6 @@
 // `kdep targets`: the teacher-target cache that `kdep distill --targets` trains from.
 import { z } from "zod";
-import { loadTeacher, trainFolder } from "../../api/teacher.js";
+import { checkTeacherFlags, loadTeacher, trainFolder } from "../../api/teacher.js";
 import { kdepTrainTransform } from "../../data/transforms/pipeline.js";
 import { loadSvd } from "../../pipelines/kdep/svdPass.js";
 import { svdHash } from "../../pipelines/kdep/targetCacheFormat.js";
@@ -25,7 +25,7 @@ export const TargetsSchema = z
     teacherWeights: z
       .string()
       .optional()
-      .describe("file, URL or torchvision:<arch>")
+      .describe("file, URL, torchvision:<arch>, or random (on purpose)")
       .meta({ arg: "spec" }),
     k: z
       .number()
@@ -63,6 +63,8 @@ Ctrl-C finishes the current chunk and exits; the same command continues where it
 (and so does a killed run), writing the same bytes. A folder built with other settings is
 refused, naming them. More --epochs extend an existing cache.`,
   run: async (o) => {
+    // Checked before any input is read, as svd and distill do.
+    checkTeacherFlags(o.teacher, o.teacherWeights);
     const teacher = await loadTeacher(o.teacher, o.teacherWeights, o.seed);
     const { train } = await trainFolder(o.data);
     const r = await runTargets({
