@@ -1,9 +1,37 @@
 // Shared benchmark plumbing: timing, the PyTorch reference run, and the ratio table.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 export const PYTHON = process.env.KDEP_PYTHON ?? "/usr/bin/python3";
+
+/** A numeric setting from the environment (KDEP_BENCH_THREADS, …), or its default. */
+export const envNumber = (key: string, fallback: number): number =>
+  Number(process.env[key] ?? fallback);
+
+/**
+ * A long-lived PyTorch reference process speaking JSON lines: one request per line on stdin,
+ * one answer per line on stdout, so the two sides can alternate rounds in one run.
+ */
+export class ReferenceProcess<A extends object> {
+  #proc;
+  #pending: ((l: string) => void)[] = [];
+  constructor(script: string, args: string[]) {
+    this.#proc = spawn(PYTHON, [script, ...args], { stdio: ["pipe", "pipe", "inherit"] });
+    createInterface({ input: this.#proc.stdout }).on("line", (l) => this.#pending.shift()?.(l));
+  }
+  async call(req: object): Promise<A> {
+    const line = await new Promise<string>((resolve) => {
+      this.#pending.push(resolve);
+      this.#proc.stdin.write(`${JSON.stringify(req)}\n`);
+    });
+    return JSON.parse(line) as A;
+  }
+  close(): void {
+    this.#proc.stdin.end();
+  }
+}
 
 /** Median seconds per call over `iters` timed calls after `warmup` untimed ones. */
 export function timeit(

@@ -20,13 +20,12 @@ import {
   setNumThreads,
   tidy,
 } from "../../src/tensor/index.js";
-import { PYTHON, printTable, timeit } from "../util.js";
+import { envNumber, PYTHON, printTable, timeit } from "../util.js";
 
-const env = (k: string, d: number) => Number(process.env[k] ?? d);
-const THREADS = env("KDEP_BENCH_THREADS", 2);
-const WARMUP = env("KDEP_BENCH_WARMUP", 1);
-const ROUNDS = env("KDEP_BENCH_ROUNDS", 2);
-const ITERS = env("KDEP_BENCH_ITERS", 2);
+const THREADS = envNumber("KDEP_BENCH_THREADS", 2);
+const WARMUP = envNumber("KDEP_BENCH_WARMUP", 1);
+const ROUNDS = envNumber("KDEP_BENCH_ROUNDS", 2);
+const ITERS = envNumber("KDEP_BENCH_ITERS", 2);
 const SCRIPT = fileURLToPath(new URL("../../../bench/reference/det.py", import.meta.url));
 
 setNumThreads(THREADS);

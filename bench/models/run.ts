@@ -5,8 +5,6 @@
 // VM's speed drifts by up to 2x over minutes, which would swamp back-to-back runs.
 //
 //   node dist/bench/models/run.js   (KDEP_BENCH_THREADS, _WARMUP, _ROUNDS, _ITERS override)
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createModel } from "../../src/models/index.js";
 import { crossEntropy } from "../../src/nn/functional.js";
@@ -19,13 +17,12 @@ import {
   setNumThreads,
   tidy,
 } from "../../src/tensor/index.js";
-import { PYTHON } from "../util.js";
+import { envNumber, ReferenceProcess } from "../util.js";
 
-const env = (k: string, d: number) => Number(process.env[k] ?? d);
-const THREADS = env("KDEP_BENCH_THREADS", 2);
-const WARMUP = env("KDEP_BENCH_WARMUP", 1);
-const ROUNDS = env("KDEP_BENCH_ROUNDS", 2);
-const ITERS = env("KDEP_BENCH_ITERS", 2);
+const THREADS = envNumber("KDEP_BENCH_THREADS", 2);
+const WARMUP = envNumber("KDEP_BENCH_WARMUP", 1);
+const ROUNDS = envNumber("KDEP_BENCH_ROUNDS", 2);
+const ITERS = envNumber("KDEP_BENCH_ITERS", 2);
 const SCRIPT = fileURLToPath(new URL("../../../bench/reference/models.py", import.meta.url));
 
 interface Spec {
@@ -85,27 +82,7 @@ function setup(s: Spec): { step: () => void; close: () => void } {
   return { step, close };
 }
 
-/** The PyTorch process: one JSON request per line, one answer per line. */
-class Reference {
-  #proc = spawn(PYTHON, [SCRIPT, String(THREADS)], { stdio: ["pipe", "pipe", "inherit"] });
-  #lines = createInterface({ input: this.#proc.stdout });
-  #pending: ((l: string) => void)[] = [];
-  constructor() {
-    this.#lines.on("line", (l) => this.#pending.shift()?.(l));
-  }
-  async call(req: object): Promise<{ ips?: number }> {
-    const line = await new Promise<string>((resolve) => {
-      this.#pending.push(resolve);
-      this.#proc.stdin.write(`${JSON.stringify(req)}\n`);
-    });
-    return JSON.parse(line);
-  }
-  close(): void {
-    this.#proc.stdin.end();
-  }
-}
-
-const torchRef = new Reference();
+const torchRef = new ReferenceProcess<{ ips?: number }>(SCRIPT, [String(THREADS)]);
 setNumThreads(THREADS);
 console.log(
   `threads ${THREADS}; per side ${WARMUP} warm-up step(s), then the best of ${ROUNDS} rounds of ${ITERS} step(s), sides alternating`,

@@ -5,14 +5,13 @@
 //
 //   node dist/bench/seg/run.js [--crop 512] [--batch 4] [--width 1024] [--height 512]
 //   (KDEP_BENCH_THREADS, _WARMUP, _ROUNDS override; a busy machine: --crop 256 --width 512 --height 256)
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { PSPNet } from "../../src/models/pspnet.js";
 import { slidingPredict } from "../../src/pipelines/transfer/segInfer.js";
 import { segOptimizer, segTrainStep } from "../../src/pipelines/transfer/segStep.js";
 import { manualSeed, randint, randn, setNumThreads, tidy } from "../../src/tensor/index.js";
+import { envNumber, ReferenceProcess } from "../util.js";
 
 const { values } = parseArgs({
   options: {
@@ -22,11 +21,9 @@ const { values } = parseArgs({
     height: { type: "string", default: "512" },
   },
 });
-const env = (k: string, d: number) => Number(process.env[k] ?? d);
-const THREADS = env("KDEP_BENCH_THREADS", 2);
-const WARMUP = env("KDEP_BENCH_WARMUP", 1);
-const ROUNDS = env("KDEP_BENCH_ROUNDS", 2);
-const PYTHON = process.env.KDEP_PYTHON ?? "/usr/bin/python3";
+const THREADS = envNumber("KDEP_BENCH_THREADS", 2);
+const WARMUP = envNumber("KDEP_BENCH_WARMUP", 1);
+const ROUNDS = envNumber("KDEP_BENCH_ROUNDS", 2);
 const SCRIPT = fileURLToPath(new URL("../../../bench/reference/seg.py", import.meta.url));
 const crop = Number(values.crop);
 const classes = 19;
@@ -65,26 +62,7 @@ function ours(s: Spec): () => void {
   return () => slidingPredict(m, x, o).dispose();
 }
 
-class Reference {
-  #proc = spawn(PYTHON, [SCRIPT, String(THREADS)], { stdio: ["pipe", "pipe", "inherit"] });
-  #lines = createInterface({ input: this.#proc.stdout });
-  #pending: ((l: string) => void)[] = [];
-  constructor() {
-    this.#lines.on("line", (l) => this.#pending.shift()?.(l));
-  }
-  async call(req: object): Promise<{ s?: number }> {
-    const line = await new Promise<string>((resolve) => {
-      this.#pending.push(resolve);
-      this.#proc.stdin.write(`${JSON.stringify(req)}\n`);
-    });
-    return JSON.parse(line);
-  }
-  close(): void {
-    this.#proc.stdin.end();
-  }
-}
-
-const ref = new Reference();
+const ref = new ReferenceProcess<{ s?: number }>(SCRIPT, [String(THREADS)]);
 setNumThreads(THREADS);
 console.log(
   `threads ${THREADS}; ${WARMUP} warm-up, best of ${ROUNDS} rounds per side, sides alternating`,

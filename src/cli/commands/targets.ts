@@ -1,5 +1,6 @@
 // `kdep targets`: the teacher-target cache that `kdep distill --targets` trains from.
 import { z } from "zod";
+import { SvdSchema } from "../../api/kdep.js";
 import { checkTeacherFlags, loadTeacher, trainFolder } from "../../api/teacher.js";
 import { kdepTrainTransform } from "../../data/transforms/pipeline.js";
 import { loadSvd } from "../../pipelines/kdep/svdPass.js";
@@ -7,12 +8,9 @@ import { svdHash } from "../../pipelines/kdep/targetCacheFormat.js";
 import { runTargets } from "../../pipelines/kdep/targetCacheWriter.js";
 import { defineCommand } from "../options.js";
 
-export const TargetsSchema = z
-  .object({
-    data: z
-      .string()
-      .describe("ImageFolder root (its train/ is used when present)")
-      .meta({ arg: "dir" }),
+/** The teacher, data and augmentation settings are svd's (the same pass, once per epoch). */
+export const TargetsSchema = SvdSchema.omit({ exact: true, out: true })
+  .extend({
     svd: z.string().describe("folder written by `kdep svd` for this teacher").meta({ arg: "dir" }),
     epochs: z
       .number()
@@ -21,12 +19,6 @@ export const TargetsSchema = z
       .default(90)
       .describe("epochs to cache (as many as distill trains)"),
     out: z.string().describe("cache folder").meta({ arg: "dir" }),
-    teacher: z.string().default("resnet50").describe("teacher architecture").meta({ arg: "arch" }),
-    teacherWeights: z
-      .string()
-      .optional()
-      .describe("file, URL, torchvision:<arch>, or random (on purpose)")
-      .meta({ arg: "spec" }),
     k: z
       .number()
       .int()
@@ -35,20 +27,6 @@ export const TargetsSchema = z
       .describe(
         "target dims kept: the largest student feature (512 ResNet-18/34, 1280 MobileNetV2)",
       ),
-    imageSize: z.number().int().positive().default(224).describe("input size (as distill's)"),
-    batchSize: z
-      .number()
-      .int()
-      .positive()
-      .default(256)
-      .describe("images per teacher pass and per checksummed chunk"),
-    workers: z.number().int().min(0).default(2).describe("loader threads"),
-    seed: z.number().int().min(0).default(0).describe("augmentation seed (as distill's)"),
-    device: z
-      .string()
-      .default("cpu")
-      .describe("where the teacher runs: cpu or cuda:N")
-      .meta({ arg: "dev" }),
   })
   .strict();
 

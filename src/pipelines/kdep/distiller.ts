@@ -116,9 +116,8 @@ export class Distiller extends Module {
           // makes the sum the full batch's mean even when the last chunk is short.
           const w = x.size(0) / n;
           const terms = this.#autocast(() => this.losses(x, ys[i], ts[i]));
-          const total = Object.values(terms)
-            .reduce((a, t) => a.add(t))
-            .mul(w);
+          const sum = Object.values(terms).reduce((a, t) => a.add(t));
+          const total = split ? sum.mul(w) : sum;
           (this.scaler ? this.scaler.scaleLoss(total) : total).backward();
           for (const [k, t] of Object.entries(terms)) sums[k] = (sums[k] ?? 0) + t.item() * w;
         });
