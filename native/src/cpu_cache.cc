@@ -6,6 +6,14 @@
 // which then only grows. Here large blocks are mapped directly and, when freed, kept in a
 // size-keyed free list (bounded in bytes) for the next request of about the same size:
 // the pages stay resident, nothing fragments, and what exceeds the bound is unmapped.
+//
+// The free list never makes the process hold more than its own peak demand: mapped bytes
+// (live + free) stay at most the highest live total seen so far. A request that finds no
+// free block of its size, at a moment when a new mapping would cross that mark, first
+// unmaps free blocks. A training or inference loop repeats the same sizes, so after its
+// first iteration requests are served from the free list without page faults, and the
+// peak resident memory is what the work needs at its busiest point, as with an allocator
+// that returns every block at once.
 // Small blocks go to libtorch's default allocator unchanged.
 #include <sys/mman.h>
 
@@ -54,6 +62,7 @@ class CachingCpuAllocator final : public c10::Allocator {
     size_t size = RoundSize(n);
     void* p = Take(&size);
     if (p == nullptr) {
+      MakeRoom(size);
       p = Map(size);
       if (p == nullptr) {
         ReleaseCached();
@@ -64,6 +73,8 @@ class CachingCpuAllocator final : public c10::Allocator {
     {
       std::lock_guard<std::mutex> lock(mu_);
       live_.emplace(p, size);
+      liveBytes_ += size;
+      peakLive_ = std::max(peakLive_, liveBytes_);
     }
     // ctx == data, as raw_allocate()/raw_deallocate() (oneDNN's scratch memory) require.
     return {p, p, &Free, c10::Device(c10::DeviceType::CPU)};
@@ -86,6 +97,7 @@ class CachingCpuAllocator final : public c10::Allocator {
     if (it == live_.end()) return false;
     size_t size = it->second;
     live_.erase(it);
+    liveBytes_ -= size;
     Give(p, size);
     return true;
   }
@@ -101,6 +113,9 @@ class CachingCpuAllocator final : public c10::Allocator {
     o.Set("misses", static_cast<double>(misses_));
     o.Set("minBytes", static_cast<double>(minBytes_));
     o.Set("maxFreeBytes", static_cast<double>(maxFree_));
+    o.Set("liveBytes", static_cast<double>(liveBytes_));
+    o.Set("peakLiveBytes", static_cast<double>(peakLive_));
+    o.Set("evictedBytes", static_cast<double>(evicted_));
     return o;
   }
 
@@ -127,6 +142,23 @@ class CachingCpuAllocator final : public c10::Allocator {
     cached_ -= *size;
     hits_++;
     return p;
+  }
+
+  // Before mapping `size` new bytes: unmaps free blocks so that live + free + size stays
+  // within the peak live total (or the new peak this request makes). The smallest free
+  // block that covers the excess goes first, else the largest, and so on.
+  void MakeRoom(size_t size) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    size_t limit = std::max(peakLive_, liveBytes_ + size);
+    while (!free_.empty() && liveBytes_ + size + cached_ > limit) {
+      size_t excess = liveBytes_ + size + cached_ - limit;
+      auto it = free_.lower_bound(excess);
+      if (it == free_.end()) it = std::prev(free_.end());
+      Unmap(it->second, it->first);
+      cached_ -= it->first;
+      evicted_ += it->first;
+      free_.erase(it);
+    }
   }
 
   // mu_ held.
@@ -167,6 +199,9 @@ class CachingCpuAllocator final : public c10::Allocator {
   mutable std::unordered_map<void*, size_t> live_;
   mutable size_t cached_ = 0;
   mutable size_t mapped_ = 0;
+  mutable size_t liveBytes_ = 0;
+  mutable size_t peakLive_ = 0;
+  mutable size_t evicted_ = 0;
   mutable uint64_t hits_ = 0;
   mutable uint64_t misses_ = 0;
 };
