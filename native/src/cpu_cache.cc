@@ -127,12 +127,19 @@ class CachingCpuAllocator final : public c10::Allocator {
   }
 
  private:
-  // The smallest free block that fits, if it is at most a quarter larger than asked;
-  // `*size` becomes the block's mapped size (what its Block must unmap).
+  // A free block of the request's size class; else, when a new mapping would have to unmap
+  // free blocks to stay within the peak, the smallest one at most a quarter larger. (Taking
+  // a larger block while there is room would leave its own size class short later: each
+  // such miss then unmaps another block, and the misses never die out.) `*size` becomes
+  // the block's mapped size (what its Block must unmap).
   void* Take(size_t* size) const {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = free_.lower_bound(*size);
-    if (it == free_.end() || it->first > *size + *size / 4) {
+    auto it = free_.find(*size);
+    if (it == free_.end() && liveBytes_ + *size + cached_ > peakLive_) {
+      it = free_.lower_bound(*size);
+      if (it != free_.end() && it->first > *size + *size / 4) it = free_.end();
+    }
+    if (it == free_.end()) {
       misses_++;
       return nullptr;
     }
@@ -178,12 +185,12 @@ class CachingCpuAllocator final : public c10::Allocator {
     cached_ += size;
   }
 
-  // With `huge_`, blocks of 4 MiB and more start on a 2 MiB boundary and ask for
+  // With `huge_`, blocks of 2 MiB and more start on a 2 MiB boundary and ask for
   // transparent huge pages over the first `used` bytes (the requester's size): one fault per
   // 2 MiB instead of per 4 KiB, with no page resident beyond what is written.
   void* Map(size_t size, size_t used) const {
     constexpr size_t kHuge = size_t{2} << 20;
-    bool huge = huge_ && size >= 2 * kHuge;
+    bool huge = huge_ && size >= kHuge;
     size_t span = huge ? size + kHuge : size;
     void* raw = mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) return nullptr;
