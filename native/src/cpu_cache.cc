@@ -10,10 +10,11 @@
 // The free list never makes the process hold more than its own peak demand: mapped bytes
 // (live + free) stay at most the highest live total seen so far. A request that finds no
 // free block of its size, at a moment when a new mapping would cross that mark, first
-// unmaps free blocks. A training or inference loop repeats the same sizes, so after its
-// first iteration requests are served from the free list without page faults, and the
-// peak resident memory is what the work needs at its busiest point, as with an allocator
-// that returns every block at once.
+// unmaps free blocks. A training or inference loop repeats the same sizes, so most
+// requests are served from the free list without page faults (those whose size classes do
+// not all fit under the peak at once are mapped again, in huge pages), and the peak
+// resident memory is what the work needs at its busiest point, as with an allocator that
+// returns every block at once.
 // Small blocks go to libtorch's default allocator unchanged.
 #include <sys/mman.h>
 
@@ -128,10 +129,9 @@ class CachingCpuAllocator final : public c10::Allocator {
 
  private:
   // A free block of the request's size class; else, when a new mapping would have to unmap
-  // free blocks to stay within the peak, the smallest one at most a quarter larger. (Taking
-  // a larger block while there is room would leave its own size class short later: each
-  // such miss then unmaps another block, and the misses never die out.) `*size` becomes
-  // the block's mapped size (what its Block must unmap).
+  // free blocks to stay within the peak, the smallest one at most a quarter larger (a
+  // larger block taken while there is room would leave its own class short later).
+  // `*size` becomes the block's mapped size (what its Block must unmap).
   void* Take(size_t* size) const {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = free_.find(*size);
