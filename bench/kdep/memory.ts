@@ -4,7 +4,7 @@
 // one) and with the glibc tuning it replaced (KDEP_CPU_CACHE=0). Time rows go with them: on
 // a shared machine they are rough.
 //   node dist/bench/kdep/memory.js        SVD over 640 images at 112 px; 300 steps b16@112
-//                                         (the steps take ~8 min per run on 2 quiet cores)
+//                                         (three 300-step runs: the longest bench here)
 // Overrides: KDEP_BENCH_SVD_IMAGES (640), KDEP_BENCH_SVD_SIZE (112), KDEP_BENCH_MEM_STEPS
 // (300), KDEP_BENCH_MEM_SPEC ("16@112": batch@size). A quick check:
 //   KDEP_BENCH_SVD_IMAGES=128 KDEP_BENCH_MEM_STEPS=20 node dist/bench/kdep/memory.js
