@@ -2,9 +2,10 @@
 // its teacher. Rows per size: a cached step (student forward/backward + targets read from a
 // cache on disk) vs PyTorch's step with the teacher; building the cache (per image) vs
 // PyTorch's teacher forward; cache size per image. Peak memory is bench/kdep/memory.
-//   node dist/bench/kdep/cache.js         b32@224 and b64@112 (about 3–5 min on 2 cores)
-// Overrides: KDEP_BENCH_STEPS ("32@224,64@112"), KDEP_BENCH_ITERS (5 timed steps per run),
-// KDEP_BENCH_CACHE_IMAGES (256 images per cache). Inputs are random tensors on both sides
+//   node dist/bench/kdep/cache.js         b16@224 and b32@112 (about 4 TFLOP in all: a few
+//                                         minutes on 2 cores)
+// Overrides: KDEP_BENCH_STEPS ("16@224,32@112"), KDEP_BENCH_ITERS (3 timed steps per run),
+// KDEP_BENCH_CACHE_IMAGES (128 images per cache). Inputs are random tensors on both sides
 // (no data loading), so the rows compare the training step alone. The step rows alternate
 // kdep, PyTorch, kdep, PyTorch and keep each side's better run, so a burst of load from
 // elsewhere is less likely to decide the ratio.
@@ -17,9 +18,9 @@ import * as T from "../../src/tensor/index.js";
 import { envNumber, printTable, type Row, runReference } from "../util.js";
 
 const threads = T.getNumThreads();
-const iters = envNumber("KDEP_BENCH_ITERS", 5);
-const images = envNumber("KDEP_BENCH_CACHE_IMAGES", 256);
-const specs = (process.env.KDEP_BENCH_STEPS ?? "32@224,64@112")
+const iters = envNumber("KDEP_BENCH_ITERS", 3);
+const images = envNumber("KDEP_BENCH_CACHE_IMAGES", 128);
+const specs = (process.env.KDEP_BENCH_STEPS ?? "16@224,32@112")
   .split(",")
   .map((s) => s.split("@").map(Number) as [number, number]);
 const child = (name: string, args: string[]) =>
@@ -34,7 +35,7 @@ for (const [batch, size] of specs) {
   const dir = mkdtempSync(join(tmpdir(), "kdep-bench-cache-"));
   try {
     const built = child("./cacheChild.js", [dir, String(images), String(size)]);
-    const fwd = runReference("kdep.py", [String(threads), "forward", "64", String(size), "2"]);
+    const fwd = runReference("kdep.py", [String(threads), "forward", "32", String(size), "2"]);
     rows.push({
       name: `cache build at ${size} px (s/image) vs PyTorch teacher forward`,
       unit: "s",
