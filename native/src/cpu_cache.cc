@@ -55,8 +55,9 @@ class CachingCpuAllocator;
 
 class CachingCpuAllocator final : public c10::Allocator {
  public:
-  CachingCpuAllocator(c10::Allocator* base, size_t minBytes, size_t maxFree, bool huge)
-      : base_(base), minBytes_(minBytes), maxFree_(maxFree), huge_(huge) {}
+  CachingCpuAllocator(c10::Allocator* base, size_t minBytes, size_t maxFree, bool huge,
+                      double slack)
+      : base_(base), minBytes_(minBytes), maxFree_(maxFree), huge_(huge), slack_(slack) {}
 
   c10::DataPtr allocate(size_t n) KDEP_ALLOCATE_CONST override {
     if (n < minBytes_) return base_->allocate(n);
@@ -135,7 +136,7 @@ class CachingCpuAllocator final : public c10::Allocator {
   void* Take(size_t* size) const {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = free_.find(*size);
-    if (it == free_.end() && liveBytes_ + *size + cached_ > peakLive_) {
+    if (it == free_.end() && liveBytes_ + *size + cached_ > Limit()) {
       it = free_.lower_bound(*size);
       if (it != free_.end() && it->first > *size + *size / 4) it = free_.end();
     }
@@ -156,7 +157,7 @@ class CachingCpuAllocator final : public c10::Allocator {
   // block that covers the excess goes first, else the largest, and so on.
   void MakeRoom(size_t size) const {
     std::lock_guard<std::mutex> lock(mu_);
-    size_t limit = std::max(peakLive_, liveBytes_ + size);
+    size_t limit = std::max(Limit(), liveBytes_ + size);
     while (!free_.empty() && liveBytes_ + size + cached_ > limit) {
       size_t excess = liveBytes_ + size + cached_ - limit;
       auto it = free_.lower_bound(excess);
@@ -167,6 +168,9 @@ class CachingCpuAllocator final : public c10::Allocator {
       free_.erase(it);
     }
   }
+
+  // mu_ held: the most bytes mapped at once, the peak live total plus `slack_` of it.
+  size_t Limit() const { return peakLive_ + static_cast<size_t>(peakLive_ * slack_); }
 
   // mu_ held.
   void Give(void* p, size_t size) {
@@ -217,6 +221,7 @@ class CachingCpuAllocator final : public c10::Allocator {
   size_t minBytes_;
   size_t maxFree_;
   bool huge_;
+  double slack_;
   mutable std::mutex mu_;
   mutable std::multimap<size_t, void*> free_;
   mutable std::unordered_map<void*, size_t> live_;
@@ -246,8 +251,9 @@ Napi::Value InstallCpuCache(const Napi::CallbackInfo& info) {
   auto minBytes = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
   auto maxFree = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
   bool huge = info.Length() > 2 && info[2].ToBoolean().Value();
+  double slack = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().DoubleValue() : 0;
   gCache = new CachingCpuAllocator(c10::GetDefaultCPUAllocator(), std::max(minBytes, kPage),
-                                   maxFree, huge);
+                                   maxFree, huge, slack);
   c10::SetAllocator(c10::DeviceType::CPU, gCache, /*priority=*/1);
   return Napi::Boolean::New(env, c10::GetAllocator(c10::DeviceType::CPU) == gCache);
 }

@@ -75,7 +75,12 @@ export interface Binding {
   cudaDeviceCount(): number;
   version(): { libtorch?: string; parallel: string };
   tuneAllocator(mmapThreshold: number, trimThreshold: number, mmapMax?: number): boolean;
-  installCpuCache(minBytes: number, maxFreeBytes: number, hugePages?: boolean): boolean;
+  installCpuCache(
+    minBytes: number,
+    maxFreeBytes: number,
+    hugePages?: boolean,
+    slack?: number,
+  ): boolean;
   cpuCacheStats(): CpuCacheStats | null;
   releaseCpuCache(): void;
   /** Sets autocast for "cpu" or "cuda"; returns the previous [enabled, dtype code]. */

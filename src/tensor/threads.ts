@@ -28,7 +28,8 @@ setNumThreads(defaultThreadCount());
 // fault per 2 MiB; a no-op where THP is off). Smaller blocks stay with glibc, told to serve
 // them from its heap (mmap threshold 1 MiB) and keep up to 64 MiB free at its top instead
 // of trimming it after every step (measured: a third fewer page faults, +7 MiB peak).
-// KDEP_CPU_CACHE_MIB bounds the free blocks kept (default 1024), KDEP_CPU_CACHE_THP=0 turns
+// KDEP_CPU_CACHE_MIB bounds the free blocks kept (default 1024), KDEP_CPU_CACHE_SLACK=0.25
+// lets it map up to 25% above the peak (fewer faults, more memory), KDEP_CPU_CACHE_THP=0 turns
 // huge pages off, KDEP_CPU_CACHE=0 falls back to the former glibc tuning (mmap off, 1 GiB
 // trim threshold). Users' own MALLOC_*_ settings win over either glibc tuning, and
 // KDEP_MALLOC_TUNING=0 leaves glibc's defaults alone (docs/target-cache.md).
@@ -41,6 +42,7 @@ if (process.env.KDEP_CPU_CACHE !== "0") {
     2 ** 20,
     (envMib >= 0 ? envMib : 1024) * 2 ** 20,
     process.env.KDEP_CPU_CACHE_THP !== "0",
+    Number(process.env.KDEP_CPU_CACHE_SLACK ?? 0),
   );
   if (tuneGlibc) native.tuneAllocator(2 ** 20, 64 * 2 ** 20);
 } else if (tuneGlibc) {
