@@ -126,6 +126,15 @@ describe("PSPNet ONNX export", () => {
       /segmentation logits only/,
     );
     m.dispose();
+    // A MobileNetV2 PSPNet's checkpoint keeps torchvision's features.* keys.
+    const mnv2 = smallPsp("mobilenet_v2", 13);
+    const mpth = join(dir, "mnv2-psp.pth");
+    saveStateDict(mpth, mnv2.stateDict());
+    const monnx = join(dir, "mnv2-psp.onnx");
+    const mr = exportCheckpointOnnx({ input: mpth, out: monnx, inputSize: [64, 80] });
+    assert.equal(mr.arch, "pspnet_mobilenet_v2");
+    await parity(t, mnv2, monnx, [64, 80]);
+    mnv2.dispose();
   });
 
   it("a PSPNet checkpoint missing a tensor is refused, naming the key", () => {

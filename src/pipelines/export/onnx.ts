@@ -67,7 +67,7 @@ export function exportOnnx(
   if (!entry) {
     throw new Error(
       `cannot export a ${model.constructor.name} to ONNX yet: the exporter has graphs for ` +
-        `${ONNX_GRAPHS.map((g) => g.name).join(" and ")} only`,
+        `${[...ONNX_GRAPHS.map((g) => g.name), "PSPNet"].join(", ")} only`,
     );
   }
   const e = new OnnxEmitter(model, entry.name);
