@@ -2,6 +2,7 @@
 // transfer run with the backbone loaded from any checkpoint kdep reads, and its summary.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { DistGroup } from "../distributed/group.js";
 import { fromRaw } from "../io/tensors.js";
 import { PSPNet } from "../models/pspnet.js";
 import { resolveWeights } from "../models/weights.js";
@@ -17,17 +18,23 @@ function backboneState(path: string) {
   return new Map([...stateDict].map(([k, v]) => [k, fromRaw(v)]));
 }
 
-/** Runs one segmentation transfer; "none" (or no weights) is a random init. */
+/**
+ * Runs one segmentation transfer; "none" (or no weights) is a random init. With
+ * `distributed`, this process is one rank of a data-parallel run (batchSize stays global).
+ */
 export async function segTransfer(
   c: SegConfig,
   log: LogFn | null = stderrLog,
+  distributed?: DistGroup,
 ): Promise<SegmentResult> {
   if (!c.data) throw new Error("transfer seg needs data (--data)");
   const data = await segData(c.dataset, c.data, { trainList: c.trainList });
   const weights = c.weights && c.weights !== "none" ? (await resolveWeights(c.weights)).path : null;
+  const lead = !distributed || distributed.isLead;
   return runSegmentation({
     config: c,
     data,
+    distributed,
     createModel: () => {
       const m = new PSPNet({
         backbone: c.backbone,
@@ -40,7 +47,8 @@ export async function segTransfer(
         const sd = backboneState(weights);
         const head = m.loadBackbone(sd, weights);
         for (const t of sd.values()) t.dispose();
-        if (log && head.length) log(`weights: left out the classifier (${head.join(", ")})`);
+        if (log && lead && head.length)
+          log(`weights: left out the classifier (${head.join(", ")})`);
       }
       return m;
     },

@@ -73,12 +73,16 @@ export async function runJob(args: ChildArgs, world: number) {
 }
 
 /**
- * Per tensor of two student files: ‖a − b‖ / ‖b‖ (tensors that are all zeros in b compare
- * absolutely), and the worst of them.
+ * Per tensor of two weight files (`file` in run folders a and b): ‖a − b‖ / ‖b‖ (tensors that
+ * are all zeros in b compare absolutely), and the worst of them; BN's batch counts exactly.
  */
-export function studentDistance(a: string, b: string): { worst: number; key: string } {
-  const x = loadStateDictFile(join(a, "student.pth")).stateDict;
-  const y = loadStateDictFile(join(b, "student.pth")).stateDict;
+export function studentDistance(
+  a: string,
+  b: string,
+  file = "student.pth",
+): { worst: number; key: string } {
+  const x = loadStateDictFile(join(a, file)).stateDict;
+  const y = loadStateDictFile(join(b, file)).stateDict;
   let worst = 0;
   let key = "";
   for (const [k, t] of y) {
