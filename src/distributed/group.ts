@@ -28,6 +28,7 @@ export class DistGroup {
   readonly localRank: number;
   readonly #env: DistEnv;
   #failed: Error | null = null;
+  #leadWaits = 0;
 
   private constructor(env: DistEnv) {
     this.#env = env;
@@ -123,6 +124,24 @@ export class DistGroup {
       throw new Error(
         `rank(s) ${differ.join(", ")} run with different ${what} than rank 0: start every rank with the same command and settings`,
       );
+  }
+
+  /**
+   * After work rank 0 does alone (an evaluation that may outlast the collective timeout): the
+   * others wait here, with no time limit, until rank 0 arrives; they fail if its store goes.
+   */
+  async leadDone(): Promise<void> {
+    const key = `lead-done/${this.#leadWaits++}`;
+    try {
+      if (this.isLead) native.distStoreSet(key, "1");
+      else while (!native.distStoreCheck([key])) await new Promise((r) => setTimeout(r, 200));
+    } catch (e) {
+      throw new Error(
+        `rank ${this.rank}/${this.worldSize}: rank 0 stopped responding while the others waited for it (${message(e)})`,
+      );
+    }
+    // Rank 0 keeps its store up until everyone has seen the key.
+    this.barrier();
   }
 
   /**
