@@ -2,6 +2,7 @@
 // of a config file, scored with the dataset's own metric (VOC07 AP50 on VOC, COCO AP else).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import type { DistGroup } from "../distributed/group.js";
 import type { DetDatasetKind } from "../pipelines/transfer/detection/data.js";
 import { DetSettingsSchema } from "../pipelines/transfer/detection/settings.js";
 import type { SuiteRow } from "../report/types.js";
@@ -57,10 +58,11 @@ export async function detectionRow(
   plan: DetPlan,
   student: { name: string; path: string },
   studentOut: string,
+  distributed?: DistGroup,
 ): Promise<SuiteRow> {
   const { dataset } = plan;
   const out = join(studentOut, `det-${dataset}`);
-  const r = await runDetection({ ...plan.options, weights: student.path, out });
+  const r = await runDetection({ ...plan.options, weights: student.path, out, distributed });
   if (!r.metrics)
     throw new Error(`detection ${dataset} for ${student.name} stopped before its end`);
   return {

@@ -25,9 +25,14 @@ export interface RankRun {
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; ms: number }>;
 }
 
-export function startRank(args: ChildArgs, env: Record<string, string>): RankRun {
+export function startRank(
+  args: ChildArgs | string,
+  env: Record<string, string>,
+  script = CHILD,
+): RankRun {
   const t0 = Date.now();
-  const child = spawn(process.execPath, [CHILD, JSON.stringify(args)], {
+  const arg = typeof args === "string" ? args : JSON.stringify(args);
+  const child = spawn(process.execPath, [script, arg], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, KDEP_NUM_THREADS: "1", ...env },
   });
@@ -69,6 +74,25 @@ export async function startJob(
 
 export async function runJob(args: ChildArgs, world: number) {
   const ranks = await startJob(args, world);
+  return Promise.all(ranks.map((r) => r.done));
+}
+
+/** `world` ranks of another fixture script (its one argument given as is), to the end. */
+export async function runScriptJob(script: string, arg: string, world: number) {
+  const port = await freePort();
+  const ranks = Array.from({ length: world }, (_, rank) =>
+    startRank(
+      arg,
+      {
+        RANK: String(rank),
+        WORLD_SIZE: String(world),
+        LOCAL_RANK: String(rank),
+        MASTER_ADDR: "127.0.0.1",
+        MASTER_PORT: String(port),
+      },
+      script,
+    ),
+  );
   return Promise.all(ranks.map((r) => r.done));
 }
 
