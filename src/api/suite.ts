@@ -106,7 +106,7 @@ export function parseStudents(list: readonly string[]): Array<{ name: string; pa
   return students;
 }
 
-/** One segmentation run of the suite: `transfer seg` with the file's settings. */
+/** Run k of the suite's segmentation on one dataset: `transfer seg` with the file's settings. */
 async function segRow(
   dataset: SegDatasetName,
   st: { name: string; path: string },
@@ -115,6 +115,8 @@ async function segRow(
     out: string;
     segConfig?: string;
     protocol: { seed: number; workers: number; device: string };
+    /** Run index k: seed `seed + k`, folder `run<k>`. */
+    run: number;
   },
   log: LogFn,
   distributed?: DistGroup,
@@ -129,8 +131,8 @@ async function segRow(
     dataset,
     data: dir,
     weights: st.path,
-    out: join(o.out, st.name, `seg-${dataset}`),
-    seed: o.protocol.seed,
+    out: join(o.out, st.name, `seg-${dataset}`, `run${o.run}`),
+    seed: o.protocol.seed + o.run,
     workers: o.protocol.workers,
     device: o.protocol.device,
   });
@@ -139,7 +141,7 @@ async function segRow(
       `segConfig ${o.segConfig}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
     );
   const c = withRecipe(parsed.data);
-  const r = await segTransfer(c, null, distributed);
+  const r = await segTransfer(c, null, undefined, distributed);
   if (!distributed || distributed.isLead) printSegResult(c, r, log);
   return r;
 }
@@ -185,14 +187,21 @@ export async function runTransferSuite(
       rows.push({ student: st.name, dataset, runs: accs });
       log(`${st.name} · ${dataset}: ${accs.map((a) => a.toFixed(2)).join(", ")}`);
     }
+    // Dense rows get `runs` runs too, run k seeded `seed + k` into `run<k>/`, as classification.
     for (const plan of detPlans) {
-      const row = await detectionRow(plan, st, join(out, st.name), distributed);
+      const row = await detectionRow(plan, st, join(out, st.name), protocol.runs, distributed);
       rows.push(row);
-      log(`${st.name} · ${row.dataset} ${row.metric}: ${row.runs[0].toFixed(2)}`);
+      log(
+        `${st.name} · ${row.dataset} ${row.metric}: ${row.runs.map((a) => a.toFixed(2)).join(", ")}`,
+      );
     }
     for (const dataset of SEG_DATASETS.filter((d) => segDatasets.includes(d))) {
-      const r = await segRow(dataset, st, { dataRoot, out, segConfig, protocol }, log, distributed);
-      const runs = [100 * r.bestMIoU];
+      const runs: number[] = [];
+      for (let k = 0; k < protocol.runs; k++) {
+        const seg = { dataRoot, out, segConfig, protocol, run: k };
+        const r = await segRow(dataset, st, seg, log, distributed);
+        runs.push(100 * r.bestMIoU);
+      }
       rows.push({ student: st.name, dataset, task: "segmentation", metric: "mIoU", runs });
     }
   }

@@ -1,9 +1,10 @@
 // `kdep transfer seg`: PSPNet segmentation transfer with KDEP's recipe (per-dataset
-// defaults filled in after the flags and the config file are resolved).
-import { printSegResult, segTransfer } from "../../api/segment.js";
-import { SegConfigSchema, withRecipe } from "../../pipelines/transfer/segConfig.js";
+// defaults filled in after the flags and the config file are resolved), a thin client of
+// the API's runSegmentation.
+import { printSegResult, runSegmentation } from "../../api/segment.js";
+import { SegConfigSchema } from "../../pipelines/transfer/segConfig.js";
 import { DistFlags, joinDistributed, splitDistFlags } from "../distOptions.js";
-import { defineCommand } from "../options.js";
+import { defineCommand, UsageError } from "../options.js";
 
 export const transferSegCommand = defineCommand({
   name: "seg",
@@ -12,10 +13,10 @@ export const transferSegCommand = defineCommand({
   config: true,
   run: async (settings) => {
     const [dist, s] = splitDistFlags(settings);
-    const c = withRecipe(s);
+    if (!s.data) throw new UsageError("transfer seg needs --data");
     const distributed = joinDistributed(dist);
-    const r = await segTransfer(c, undefined, distributed);
+    const r = await runSegmentation({ ...s, distributed });
     if (distributed && !distributed.isLead) return;
-    printSegResult(c, r, (line) => console.log(line));
+    printSegResult(s, r, (line) => console.log(line));
   },
 });

@@ -36,6 +36,7 @@ export interface SegmentInputs {
   distributed?: DistGroup;
 }
 
+/** What a segmentation transfer run returns (result.json's content, plus the model). */
 export interface SegmentResult {
   bestMIoU: number;
   bestEpoch: number;
