@@ -6,31 +6,33 @@
 // lr is small: with flat canvas backgrounds a larger one makes the few steps chaotic (one
 // process with 1 vs 2 threads then already differs by ~1e-5 in the near-zero BN biases).
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { freePort } from "../../src/distributed/launch.js";
 import { loadStateDictFile } from "../../src/io/tensors.js";
 import { loadCheckpointFile } from "../../src/pipelines/common/checkpoint.js";
-import { runCli } from "../helpers/cli.js";
+import { CLI, runCli } from "../helpers/cli.js";
+import { PYTHON } from "../helpers/python.js";
 import { studentDistance } from "./ranks.js";
 
 const ENV = { KDEP_NUM_THREADS: "1", OMP_NUM_THREADS: "1" };
+const TORCHRUN = fileURLToPath(new URL("../../../scripts/torchrun.py", import.meta.url));
 
 describe("kdep transfer seg --nproc-per-node 2", () => {
   const root = mkdtempSync(join(tmpdir(), "kdep-seg-ddp-"));
   const task = join(root, "task");
+  const segArgs = (out: string) => [
+    ...["transfer", "seg", "--dataset", "folder", "--data", task, "--weights", "none"],
+    ...["--width", "8", "--head-channels", "16", "--crop", "40", "--base-size", "48"],
+    ...["--batch-size", "4", "--epochs", "2", "--lr", "0.001", "--dropout", "0"],
+    ...["--eval-every", "0", "--save-images", "0", "--workers", "0", "--out", out],
+  ];
   const seg = (out: string, extra: string[] = []) =>
-    runCli(
-      [
-        ...["transfer", "seg", "--dataset", "folder", "--data", task, "--weights", "none"],
-        ...["--width", "8", "--head-channels", "16", "--crop", "40", "--base-size", "48"],
-        ...["--batch-size", "4", "--epochs", "2", "--lr", "0.001", "--dropout", "0"],
-        ...["--eval-every", "0", "--save-images", "0", "--workers", "0", "--out", out],
-        ...extra,
-      ],
-      { env: ENV },
-    );
+    runCli([...segArgs(out), ...extra], { env: ENV });
 
   before(async () => {
     const r = await runCli(
@@ -68,5 +70,22 @@ describe("kdep transfer seg --nproc-per-node 2", () => {
     const d = studentDistance(out, join(root, "single"), "model.pth");
     assert.ok(d.worst > 1e-4, `without SyncBN the run should differ, worst ${d.worst}`);
     t.diagnostic(`without SyncBN: worst tensor ${d.key}, ‖Δ‖/‖w‖ = ${d.worst.toExponential(2)}`);
+  });
+
+  it("under torchrun (its agent store) trains as under --nproc-per-node", async () => {
+    const out = join(root, "torchrun");
+    const port = String(await freePort());
+    const r = spawnSync(
+      PYTHON,
+      [
+        ...[TORCHRUN, "--nproc_per_node", "2", "--master_port", port, "--no_python"],
+        ...[process.execPath, CLI, ...segArgs(out)],
+      ],
+      { env: { ...process.env, ...ENV }, encoding: "utf8", timeout: 300_000 },
+    );
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.stdout.match(/best mIoU/g)?.length, 1, "rank 0 alone reports");
+    const d = studentDistance(out, join(root, "ddp"), "model.pth");
+    assert.equal(d.worst, 0, `${d.key} differs by ${d.worst}`);
   });
 });
