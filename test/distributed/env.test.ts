@@ -115,3 +115,11 @@ describe("the process-group backend", () => {
     assert.ok(Date.now() - t0 < 20_000, "no wait for peers");
   });
 });
+
+describe("--nproc-per-node on a command that does not train data-parallel", () => {
+  it("is refused before any rank starts", async () => {
+    const r = await runCli(["svd", "--nproc-per-node", "2"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /--nproc-per-node: `kdep svd` does not train data-parallel \(distill,/);
+  });
+});
