@@ -65,10 +65,9 @@ export function buildDetector(
   return model;
 }
 
-/** The images of global step `step`: a seeded shuffle per pass over the training images. */
 /**
- * The images of global step `step` that are this rank's: `share` of them from `first` on (a
- * data-parallel rank's consecutive slice of the global batch).
+ * The images of global step `step` (a seeded shuffle per pass over the training images) that
+ * are this rank's: `share` of them from `first` on, a consecutive slice of the global batch.
  */
 function stepRecords(
   records: DetRecord[],
