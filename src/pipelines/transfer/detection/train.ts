@@ -1,9 +1,12 @@
 // Detection transfer: Faster R-CNN on a pre-trained backbone, trained by iterations with
 // SGD (momentum, weight decay), linear warm-up and step drops per iteration, on the shared
 // training loop (checkpoints, exact resume, Ctrl-C, logs); then evaluated on the val set.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DetDataset, DetRecord } from "../../../data/datasets/detection.js";
-import { Rng } from "../../../data/rng.js";
+import { hashKey, Rng } from "../../../data/rng.js";
+import { type DistGroup, shardOptions } from "../../../distributed/group.js";
+import { convertSyncBatchNorm, useSyncBn } from "../../../distributed/syncBatchNorm.js";
 import { atomicWriteFile } from "../../../io/atomicWrite.js";
 import { FasterRcnn } from "../../../models/detection/fasterRcnn.js";
 import type { Targets } from "../../../models/detection/roiHeads.js";
@@ -20,6 +23,8 @@ import { loadImage, targetsOf } from "./images.js";
 export interface DetBatch {
   images: Tensor[];
   targets: Targets[];
+  /** Each image's position in the run's stream of training images (keys its draws). */
+  positions: number[];
 }
 
 /** What a detection transfer run did: its val scores, and where it wrote its files. */
@@ -60,26 +65,32 @@ export function buildDetector(
   return model;
 }
 
-/** The images of global step `step`: a seeded shuffle per pass over the training images. */
+/**
+ * The images of global step `step` (a seeded shuffle per pass over the training images) that
+ * are this rank's: `share` of them from `first` on, a consecutive slice of the global batch.
+ */
 function stepRecords(
   records: DetRecord[],
   c: DetConfig,
   step: number,
-): { r: DetRecord; flip: boolean }[] {
+  first = 0,
+  share = c.batchSize,
+): { r: DetRecord; flip: boolean; pos: number }[] {
   const out = [];
-  for (let k = 0; k < c.batchSize; k++) {
+  for (let k = first; k < first + share; k++) {
     const pos = step * c.batchSize + k;
     const pass = Math.floor(pos / records.length);
     const order = new Rng(c.seed, 7, pass).permutation(records.length);
     out.push({
       r: records[order[pos % records.length]],
       flip: new Rng(c.seed, 8, pos).random() < 0.5,
+      pos,
     });
   }
   return out;
 }
 
-async function loadBatch(items: { r: DetRecord; flip: boolean }[]): Promise<DetBatch> {
+async function loadBatch(items: { r: DetRecord; flip: boolean; pos: number }[]): Promise<DetBatch> {
   const images: Tensor[] = [];
   const targets: Targets[] = [];
   for (const { r, flip } of items) {
@@ -87,13 +98,30 @@ async function loadBatch(items: { r: DetRecord; flip: boolean }[]): Promise<DetB
     images.push(flip ? img.flip(2) : img);
     targets.push(targetsOf(r, flip));
   }
-  return { images, targets };
+  return { images, targets, positions: items.map((i) => i.pos) };
+}
+
+/**
+ * The size choice and the RPN's and RoI heads' samples of each image draw from a seed of
+ * its own (run seed, position), so they do not depend on which images share its batch: a
+ * data-parallel run samples what one process with the whole batch samples.
+ */
+function seedImages(model: FasterRcnn, seed: number, positions: number[]): void {
+  const seeds = (stream: number) => positions.map((p) => hashKey(seed, stream, p));
+  model.transform.imageSeeds = seeds(9);
+  model.rpn.sampler.imageSeeds = seeds(10);
+  model.roiHeads.sampler.imageSeeds = seeds(11);
 }
 
 export interface DetRunOptions {
   progress?: "auto" | "bar" | "lines" | "quiet";
   /** Test hook: stop (as Ctrl-C would) after this many iterations of this process. */
   stopAfterSteps?: number;
+  /**
+   * Data-parallel group: batchSize stays global, each rank trains on its slice of every
+   * step's images; SyncBatchNorm unless syncBn is false; rank 0 alone evaluates and writes.
+   */
+  distributed?: DistGroup;
 }
 
 /** Settings a resumed run may change: where things are and what the evaluation shows. */
@@ -107,10 +135,14 @@ export async function runDetection(
   const records = trainableRecords(data.train);
   if (records.length === 0) throw new Error(`${c.data}: no training image has an object`);
   const weights = c.weights === "none" ? null : (await resolveWeights(c.weights)).path;
+  const dist = o.distributed;
+  const share = shardOptions(dist, c.batchSize).batchSize;
+  const first = dist ? dist.rank * share : 0;
   const source: BatchSource<DetBatch> = {
     batchesPerEpoch: c.iterations,
     epoch: async function* (_epoch, _signal, start) {
-      for (let s = start; s < c.iterations; s++) yield await loadBatch(stepRecords(records, c, s));
+      for (let s = start; s < c.iterations; s++)
+        yield await loadBatch(stepRecords(records, c, s, first, share));
     },
     close: async () => {},
   };
@@ -131,13 +163,19 @@ export async function runDetection(
     checkpointEvery: c.checkpointEvery,
     progress: o.progress,
     stopAfterSteps: o.stopAfterSteps,
+    distributed: dist,
     build: () => {
-      const model = buildDetector(c, data.train.classes.length, weights);
+      const lead = !dist || dist.isLead;
+      const model = buildDetector(c, data.train.classes.length, weights, lead);
       model.train();
+      if (dist && useSyncBn(c.syncBn, dist)) convertSyncBatchNorm(model, dist);
       return {
         model,
         params: model.parameters().filter((p) => p.requiresGrad),
-        step: (b, { optimizer }) => detStep(model, b, optimizer),
+        step: (b, { optimizer }) => {
+          seedImages(model, c.seed, b.positions);
+          return detStep(model, b, optimizer);
+        },
         batchSize: (b) => b.images.length,
         state: () => ({ model: model.stateDict() }) as Record<string, CheckpointValue>,
         restore: (st) => {
@@ -147,6 +185,12 @@ export async function runDetection(
     },
   });
   if (r.stopped) return { metrics: null, seconds: r.seconds, runDir: c.out, stopped: true };
+  // Rank 0 evaluates and writes result.json; the others wait for it and read it.
+  const resultPath = join(c.out, "result.json");
+  if (dist && !dist.isLead) {
+    await dist.leadDone();
+    return JSON.parse(readFileSync(resultPath, "utf8")) as DetRunResult;
+  }
   const model = r.parts.model;
   model.transform.setMinSize(c.testSize);
   const metrics = await evaluateDetector(model, data.test, c.out, {
@@ -154,7 +198,8 @@ export async function runDetection(
     draw: c.drawImages,
   });
   const out = { metrics, seconds: r.seconds, runDir: c.out, stopped: false };
-  atomicWriteFile(join(c.out, "result.json"), Buffer.from(`${JSON.stringify(out, null, 2)}\n`));
+  atomicWriteFile(resultPath, Buffer.from(`${JSON.stringify(out, null, 2)}\n`));
+  await dist?.leadDone();
   return out;
 }
 
