@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { z } from "zod";
+import type { DistGroup } from "../distributed/group.js";
 import { fromRaw } from "../io/tensors.js";
 import { PSPNet } from "../models/pspnet.js";
 import { resolveWeights } from "../models/weights.js";
@@ -30,6 +31,8 @@ import { validateOptions } from "./validate.js";
  */
 export type SegmentationOptions = z.input<typeof SegConfigSchema> & {
   progress?: "auto" | "bar" | "lines" | "quiet";
+  /** This process's data-parallel group (see `DistGroup`): `batchSize` stays global. */
+  distributed?: DistGroup;
 };
 
 /** The backbone's weights in torchvision keys (MobileNetV2 reference layouts renamed). */
@@ -38,19 +41,25 @@ function backboneState(path: string) {
   return new Map([...stateDict].map(([k, v]) => [k, fromRaw(v)]));
 }
 
-/** Runs one segmentation transfer; "none" (or no weights) is a random init. */
+/**
+ * Runs one segmentation transfer; "none" (or no weights) is a random init. With
+ * `distributed`, this process is one rank of a data-parallel run (batchSize stays global).
+ */
 export async function segTransfer(
   c: SegConfig,
   log: LogFn | null = stderrLog,
   progress?: SegmentationOptions["progress"],
+  distributed?: DistGroup,
 ): Promise<SegmentResult> {
   if (!c.data) throw new Error("transfer seg needs data (--data)");
   const data = await segData(c.dataset, c.data, { trainList: c.trainList });
   const weights = c.weights && c.weights !== "none" ? (await resolveWeights(c.weights)).path : null;
+  const lead = !distributed || distributed.isLead;
   return segmentPipeline({
     config: c,
     data,
     progress,
+    distributed,
     createModel: () => {
       const m = new PSPNet({
         backbone: c.backbone,
@@ -63,7 +72,8 @@ export async function segTransfer(
         const sd = backboneState(weights);
         const head = m.loadBackbone(sd, weights);
         for (const t of sd.values()) t.dispose();
-        if (log && head.length) log(`weights: left out the classifier (${head.join(", ")})`);
+        if (log && lead && head.length)
+          log(`weights: left out the classifier (${head.join(", ")})`);
       }
       return m;
     },
@@ -82,7 +92,7 @@ export async function runSegmentation(
   options: SegmentationOptions,
   log: LogFn | null = stderrLog,
 ): Promise<SegmentResult> {
-  const { progress, ...rest } = options;
+  const { progress, distributed, ...rest } = options;
   const given = validateOptions(SegConfigSchema, rest, "runSegmentation");
   if (!given.data) throw new Error("runSegmentation: data (the dataset's root) is required");
   let c: SegConfig;
@@ -91,7 +101,7 @@ export async function runSegmentation(
   } catch (e) {
     throw new Error(`runSegmentation: ${(e as Error).message}`);
   }
-  return segTransfer(c, log, progress);
+  return segTransfer(c, log, progress, distributed);
 }
 
 export function printSegResult(

@@ -26,6 +26,8 @@ export interface DetConfig {
   testSize: number;
   maxSize: number;
   frozenBn: boolean;
+  /** Data-parallel runs: trainable BatchNorm statistics over all ranks. */
+  syncBn: boolean;
   /** RoIs sampled per training image (512). */
   roiBatchPerImage: number;
   /** RPN proposals kept per image before NMS, [training, testing] (2000, 1000). */
@@ -69,6 +71,7 @@ export function detDefaults(kind: DetDatasetKind, over: Partial<DetConfig> = {})
     testSize: 800,
     maxSize: 1333,
     frozenBn: false,
+    syncBn: true,
     roiBatchPerImage: 512,
     rpnPreNms: [2000, 1000],
     rpnPostNms: [2000, 1000],

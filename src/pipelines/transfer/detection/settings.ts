@@ -43,6 +43,12 @@ export const DetSettingsSchema = z
     testSize: z.number().int().positive().optional().describe("test short side (800)"),
     maxSize: z.number().int().positive().optional().describe("long side cap (1333)"),
     frozenBn: z.boolean().optional().describe("keep the backbone's BatchNorm fixed"),
+    syncBn: z
+      .boolean()
+      .default(true)
+      .describe(
+        "data-parallel runs: trainable BatchNorm statistics over all ranks (SyncBatchNorm)",
+      ),
     roiBatchPerImage: z
       .number()
       .int()
