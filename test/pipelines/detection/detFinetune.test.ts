@@ -102,13 +102,14 @@ async function pretrain(steps: number, path: string): Promise<number> {
 
 /**
  * Measured with one thread, AP50 (COCO, %) after 40 iterations, pre-trained vs random, for
- * run seeds 0/1/2: 36.2 vs 4.3, 20.6 vs 0.2, 17.6 vs 5.9 (gains 31.9, 20.4, 11.7; mean 21.3;
- * VOC07 mAP alike). This test runs seed 0 and asserts about half the smallest gain. With
- * trainable BN instead (the reference's SyncBN setting) the gap is smaller but holds:
- * 31.5 vs 27.0, 23.6 vs 14.2, 34.1 vs 20.6 (gains 4.5, 9.4, 13.5). Under frozen BN a random
- * init also lacks the normalisation statistics that pre-training brings.
+ * run seeds 0/1/2: 33.5 vs 7.9, 15.5 vs 6.0, 31.0 vs 8.1 (gains 25.6, 9.5, 22.9; mean 19.3;
+ * VOC07 mAP gains 24.2, 9.0, 23.0). This test runs seed 0 and asserts about half the
+ * smallest gain. With trainable BN instead (the reference's SyncBN setting) the random init
+ * catches up faster: 31.3 vs 18.6, 15.1 vs 16.3, 33.8 vs 21.9 (gains 12.7, -1.2, 11.9).
+ * Under frozen BN a random init also lacks the normalisation statistics that pre-training
+ * brings.
  */
-const MIN_GAIN = 6;
+const MIN_GAIN = 5;
 
 describe("detection fine-tune on the offline task", () => {
   it("fine-tuning from a pre-trained backbone detects clearly better than from a random init", async () => {
