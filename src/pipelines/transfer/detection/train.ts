@@ -43,6 +43,7 @@ export function buildDetector(
 ): FasterRcnn {
   const model = new FasterRcnn({
     backbone: c.backbone,
+    ...(c.width !== undefined ? { width: c.width } : {}),
     head: c.head,
     numClasses: numClasses + 1,
     transform: { minSize: c.trainSizes, maxSize: c.maxSize },
@@ -132,7 +133,7 @@ export async function runDetection(
     progress: o.progress,
     stopAfterSteps: o.stopAfterSteps,
     build: () => {
-      const model = buildDetector(c, data.train.classes.length, weights);
+      const model = buildDetector(c, data.train.classes.length, weights, o.progress !== "quiet");
       model.train();
       return {
         model,
