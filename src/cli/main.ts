@@ -5,6 +5,14 @@
 import { launchLocal, takeNprocFlag, watchLauncher } from "../distributed/launch.js";
 import { runCommandLine } from "./program.js";
 
+// A reader that goes away (`kdep --help | head`) must not crash kdep with an unhandled
+// EPIPE; output to it is dropped and a running job carries on writing its files.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE" && e.code !== "ERR_STREAM_DESTROYED") throw e;
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   let launch: ReturnType<typeof takeNprocFlag>;
   try {
