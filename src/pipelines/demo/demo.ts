@@ -51,18 +51,21 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     createModel(s.student.arch, { numClasses, width: s.width });
 
   const fmnistDir = o.fmnistDir ?? process.env.KDEP_FMNIST ?? "/usr/share/datasets/fashion-mnist";
+  // Each stage's start, with the time elapsed so far: the stages' times from one log.
+  const stage = (what: string) =>
+    log(`${what} (at ${((Date.now() - started) / 1000).toFixed(0)} s)`);
   const data = await demoData(s, split, fmnistDir);
   log(
     `demo (${s.mode}, ${splitName(split)}): upstream ${data.upstream.length} images of ${split.upstream.length} classes, subset ${data.subset.length}; downstream ${split.downstream.length} classes, ${s.transfer.perClass} labels each; seeds ${seeds.join(", ")}`,
   );
-  log("1/6 teacher");
+  stage("1/6 teacher");
   const teacher = await demoTeacher(s, data.upstream, data.upstreamTest, progress);
   log(
     `teacher ${teacher.id}: upstream test top-1 ${teacher.accuracy.toFixed(2)}%${teacher.cached ? " (cached)" : ""}`,
   );
-  log("2/6 SVD of the teacher's features on the 10% subset");
+  stage("2/6 SVD of the teacher's features on the 10% subset");
   const svd = await svdStage(s, teacher, data.subset, runs, progress);
-  log("3/6 pre-training the students");
+  stage("3/6 pre-training the students");
   const pre = await pretrainAll({
     ...data,
     s,
@@ -74,14 +77,15 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     progress,
     log,
   });
-  log("4/6 upstream linear probes");
+  stage("4/6 upstream linear probes");
   const upstream = await upstreamProbes({ ...data, s, runs, student, progress, log }, pre);
-  log("5/6 transfer to the held-out classes (fine-tune and linear probe)");
+  stage("5/6 transfer to the held-out classes (fine-tune and linear probe)");
   const transferred = await transferAll({ ...data, s, runs, seeds, student, progress, log }, pre);
   const methods = transferred.map((m) => ({ ...m, upstream: upstream.get(m.id) }));
-  log("6/6 segmentation and detection on canvases of the held-out classes");
+  stage("6/6 segmentation and detection on canvases of the held-out classes");
   const tasks = await denseTasks(s, split, fmnistDir, runs);
   const dense = await denseAll({ s, runs, seeds, tasks, progress, log }, pre);
+  stage("done");
   return demoReport(s, { data, split, teacher, seeds, methods, dense, runs, started });
 }
 
