@@ -105,7 +105,7 @@ export function parseStudents(list: readonly string[]): Array<{ name: string; pa
   return students;
 }
 
-/** One segmentation run of the suite: `transfer seg` with the file's settings. */
+/** Run k of the suite's segmentation on one dataset: `transfer seg` with the file's settings. */
 async function segRow(
   dataset: SegDatasetName,
   st: { name: string; path: string },
@@ -114,6 +114,8 @@ async function segRow(
     out: string;
     segConfig?: string;
     protocol: { seed: number; workers: number; device: string };
+    /** Run index k: seed `seed + k`, folder `run<k>`. */
+    run: number;
   },
   log: LogFn,
 ) {
@@ -127,8 +129,8 @@ async function segRow(
     dataset,
     data: dir,
     weights: st.path,
-    out: join(o.out, st.name, `seg-${dataset}`),
-    seed: o.protocol.seed,
+    out: join(o.out, st.name, `seg-${dataset}`, `run${o.run}`),
+    seed: o.protocol.seed + o.run,
     workers: o.protocol.workers,
     device: o.protocol.device,
   });
@@ -176,14 +178,20 @@ export async function runTransferSuite(
       rows.push({ student: st.name, dataset, runs: accs });
       log(`${st.name} · ${dataset}: ${accs.map((a) => a.toFixed(2)).join(", ")}`);
     }
+    // Dense rows get `runs` runs too, run k seeded `seed + k` into `run<k>/`, as classification.
     for (const plan of detPlans) {
-      const row = await detectionRow(plan, st, join(out, st.name));
+      const row = await detectionRow(plan, st, join(out, st.name), protocol.runs);
       rows.push(row);
-      log(`${st.name} · ${row.dataset} ${row.metric}: ${row.runs[0].toFixed(2)}`);
+      log(
+        `${st.name} · ${row.dataset} ${row.metric}: ${row.runs.map((a) => a.toFixed(2)).join(", ")}`,
+      );
     }
     for (const dataset of SEG_DATASETS.filter((d) => segDatasets.includes(d))) {
-      const r = await segRow(dataset, st, { dataRoot, out, segConfig, protocol }, log);
-      const runs = [100 * r.bestMIoU];
+      const runs: number[] = [];
+      for (let k = 0; k < protocol.runs; k++) {
+        const r = await segRow(dataset, st, { dataRoot, out, segConfig, protocol, run: k }, log);
+        runs.push(100 * r.bestMIoU);
+      }
       rows.push({ student: st.name, dataset, task: "segmentation", metric: "mIoU", runs });
     }
   }

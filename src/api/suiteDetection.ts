@@ -52,22 +52,31 @@ export function planDetection(
   }
 }
 
-/** Runs detection transfer for one student on one planned dataset; its row of the table. */
+/**
+ * Runs detection transfer for one student on one planned dataset, `runs` times (run k seeded
+ * with the plan's seed + k, into `det-<dataset>/run<k>/`); its row of the table.
+ */
 export async function detectionRow(
   plan: DetPlan,
   student: { name: string; path: string },
   studentOut: string,
+  runs = 1,
 ): Promise<SuiteRow> {
   const { dataset } = plan;
-  const out = join(studentOut, `det-${dataset}`);
-  const r = await runDetection({ ...plan.options, weights: student.path, out });
-  if (!r.metrics)
-    throw new Error(`detection ${dataset} for ${student.name} stopped before its end`);
+  const scores: number[] = [];
+  for (let k = 0; k < runs; k++) {
+    const out = join(studentOut, `det-${dataset}`, `run${k}`);
+    const seed = (plan.options.seed ?? 0) + k;
+    const r = await runDetection({ ...plan.options, seed, weights: student.path, out });
+    if (!r.metrics)
+      throw new Error(`detection ${dataset} for ${student.name} stopped before its end`);
+    scores.push(dataset === "voc" ? r.metrics.vocMap50 : r.metrics.AP);
+  }
   return {
     student: student.name,
     dataset,
     task: "detection",
     metric: detMetricName(dataset),
-    runs: [dataset === "voc" ? r.metrics.vocMap50 : r.metrics.AP],
+    runs: scores,
   };
 }

@@ -138,6 +138,8 @@ describe("kdep transfer seg (command line)", () => {
       "folder",
       "--seg-config",
       segCfg,
+      "--runs",
+      "2",
       "--workers",
       "0",
       "--out",
@@ -145,6 +147,15 @@ describe("kdep transfer seg (command line)", () => {
     ]);
     const md = readFileSync(join(out, "suite.md"), "utf8");
     assert.match(md, /folder mIoU/);
-    assert.ok(existsSync(join(out, "random", "seg-folder", "result.json")));
+    // --runs reaches the dense rows: run k seeded seed + k, each its own folder and cell entry.
+    const cell = JSON.parse(readFileSync(join(out, "suite.json"), "utf8")).cells.find(
+      (c: { dataset: string }) => c.dataset === "folder mIoU",
+    );
+    for (const k of [0, 1]) {
+      const dir = join(out, "random", "seg-folder", `run${k}`);
+      const result = JSON.parse(readFileSync(join(dir, "result.json"), "utf8"));
+      assert.equal(JSON.parse(readFileSync(join(dir, "config.json"), "utf8")).seed, k);
+      assert.ok(Math.abs(cell.runs[k] - 100 * result.bestMIoU) < 1e-9);
+    }
   });
 });

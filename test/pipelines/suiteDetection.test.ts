@@ -95,7 +95,7 @@ describe("kdep transfer suite: detection rows", () => {
       "folder COCO AP": { task: "detection", metric: "COCO AP" },
     });
     for (const st of ["kdep", "random"]) {
-      const runDir = join(out, st, "det-folder");
+      const runDir = join(out, st, "det-folder", "run0");
       const result = JSON.parse(readFileSync(join(runDir, "result.json"), "utf8"));
       const config = JSON.parse(readFileSync(join(runDir, "config.json"), "utf8"));
       assert.equal(config.weights, st === "kdep" ? student : "none");

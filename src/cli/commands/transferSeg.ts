@@ -1,8 +1,9 @@
 // `kdep transfer seg`: PSPNet segmentation transfer with KDEP's recipe (per-dataset
-// defaults filled in after the flags and the config file are resolved).
-import { printSegResult, segTransfer } from "../../api/segment.js";
-import { SegConfigSchema, withRecipe } from "../../pipelines/transfer/segConfig.js";
-import { defineCommand } from "../options.js";
+// defaults filled in after the flags and the config file are resolved), a thin client of
+// the API's runSegmentation.
+import { printSegResult, runSegmentation } from "../../api/segment.js";
+import { SegConfigSchema } from "../../pipelines/transfer/segConfig.js";
+import { defineCommand, UsageError } from "../options.js";
 
 export const transferSegCommand = defineCommand({
   name: "seg",
@@ -10,7 +11,7 @@ export const transferSegCommand = defineCommand({
   schema: SegConfigSchema,
   config: true,
   run: async (s) => {
-    const c = withRecipe(s);
-    printSegResult(c, await segTransfer(c), (line) => console.log(line));
+    if (!s.data) throw new UsageError("transfer seg needs --data");
+    printSegResult(s, await runSegmentation(s), (line) => console.log(line));
   },
 });

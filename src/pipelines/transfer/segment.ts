@@ -29,6 +29,7 @@ export interface SegmentInputs {
   stopAfterSteps?: number;
 }
 
+/** What a segmentation transfer run returns (result.json's content, plus the model). */
 export interface SegmentResult {
   bestMIoU: number;
   bestEpoch: number;
