@@ -32,6 +32,8 @@ export function detectionConfig(options: z.input<typeof DetSettingsSchema>): Det
     throw new Error(
       "runDetection: head c4 needs a ResNet backbone; use head fpn with mobilenet_v2",
     );
+  if (c.width !== undefined && c.backbone === "mobilenet_v2")
+    throw new Error("runDetection: width applies to ResNet backbones, not mobilenet_v2");
   return c;
 }
 

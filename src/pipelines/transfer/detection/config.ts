@@ -7,6 +7,8 @@ export interface DetConfig {
   dataset: DetDatasetKind;
   data: string;
   backbone: DetectionBackboneName;
+  /** ResNet base width (64); set for a narrow student's checkpoint. */
+  width?: number;
   head: DetectionHead;
   /** Backbone weights spec (file, URL, torchvision:<arch>) or "none" for random init. */
   weights: string;

@@ -17,6 +17,12 @@ export const DetSettingsSchema = z
       .enum(["resnet18", "resnet50", "mobilenet_v2"])
       .default("resnet18")
       .describe("backbone"),
+    width: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("ResNet base width (64); narrower for a narrow student"),
     head: z.enum(["c4", "fpn"]).default("c4").describe("box head (mobilenet_v2 needs fpn)"),
     weights: z
       .string()

@@ -49,6 +49,7 @@ export function buildDetector(
 ): FasterRcnn {
   const model = new FasterRcnn({
     backbone: c.backbone,
+    ...(c.width !== undefined ? { width: c.width } : {}),
     head: c.head,
     numClasses: numClasses + 1,
     transform: { minSize: c.trainSizes, maxSize: c.maxSize },
@@ -196,7 +197,12 @@ export async function runDetection(
     distributed: dist,
     build: () => {
       const lead = !dist || dist.isLead;
-      const model = buildDetector(c, data.train.classes.length, weights, lead);
+      const model = buildDetector(
+        c,
+        data.train.classes.length,
+        weights,
+        lead && o.progress !== "quiet",
+      );
       model.train();
       if (dist && useSyncBn(c.syncBn, dist)) convertSyncBatchNorm(model, dist);
       return {
