@@ -44,6 +44,8 @@ export interface DetConfig {
   drawImages: number;
   /** Evaluate on the first N val images only (0 = all). */
   evalImages: number;
+  /** Threads decoding training images ahead of the loop (0 = the main thread). */
+  workers: number;
 }
 
 const range = (a: number, b: number, step: number) =>
@@ -79,6 +81,7 @@ export function detDefaults(kind: DetDatasetKind, over: Partial<DetConfig> = {})
     checkpointEvery: 1000,
     drawImages: 4,
     evalImages: 0,
+    workers: 2,
     ...over,
   };
 }

@@ -87,6 +87,7 @@ export const DetSettingsSchema = z
       .min(0)
       .optional()
       .describe("evaluate on the first n val images (0: all)"),
+    workers: z.number().int().min(0).optional().describe("image decoding threads (2)"),
   })
   .strict();
 

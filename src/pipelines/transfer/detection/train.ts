@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DetDataset, DetRecord } from "../../../data/datasets/detection.js";
+import { type DecodedRgb, DecodePool } from "../../../data/detDecode.js";
 import { hashKey, Rng } from "../../../data/rng.js";
 import { type DistGroup, shardOptions } from "../../../distributed/group.js";
 import { convertSyncBatchNorm, useSyncBn } from "../../../distributed/syncBatchNorm.js";
@@ -18,7 +19,7 @@ import { type BatchSource, type RunParts, runTraining } from "../../common/run.j
 import type { DetConfig } from "./config.js";
 import { trainableRecords } from "./data.js";
 import { type DetMetrics, evaluateDetector } from "./evaluate.js";
-import { loadImage, targetsOf } from "./images.js";
+import { imageTensor, targetsOf } from "./images.js";
 
 export interface DetBatch {
   images: Tensor[];
@@ -91,15 +92,39 @@ function stepRecords(
   return out;
 }
 
-async function loadBatch(items: { r: DetRecord; flip: boolean; pos: number }[]): Promise<DetBatch> {
-  const images: Tensor[] = [];
-  const targets: Targets[] = [];
-  for (const { r, flip } of items) {
-    const img = await loadImage(r);
-    images.push(flip ? img.flip(2) : img);
-    targets.push(targetsOf(r, flip));
+/**
+ * Decodes the images of steps ahead on `pool`'s threads (this rank's `share` of each step
+ * from `first` on); yields each step's batch in order.
+ */
+async function* detBatches(
+  pool: DecodePool,
+  records: DetRecord[],
+  c: DetConfig,
+  start: number,
+  first: number,
+  share: number,
+): AsyncGenerator<DetBatch> {
+  const ahead = new Map<number, Promise<DecodedRgb[]>>();
+  const want = (s: number) => {
+    if (s >= c.iterations || ahead.has(s)) return;
+    const p = pool.decode(stepRecords(records, c, s, first, share).map((x) => x.r.file));
+    p.catch(() => {}); // observed when awaited
+    ahead.set(s, p);
+  };
+  for (let s = start; s < c.iterations; s++) {
+    for (let k = s; k <= s + Math.max(1, 2 * pool.numWorkers); k++) want(k);
+    const decoded = await ahead.get(s)!;
+    ahead.delete(s);
+    const items = stepRecords(records, c, s, first, share);
+    yield {
+      images: items.map(({ r, flip }, k) => {
+        const img = imageTensor(r, decoded[k]);
+        return flip ? img.flip(2) : img;
+      }),
+      targets: items.map(({ r, flip }) => targetsOf(r, flip)),
+      positions: items.map((i) => i.pos),
+    };
   }
-  return { images, targets, positions: items.map((i) => i.pos) };
 }
 
 /**
@@ -125,8 +150,15 @@ export interface DetRunOptions {
   distributed?: DistGroup;
 }
 
-/** Settings a resumed run may change: where things are and what the evaluation shows. */
-const MAY_CHANGE_ON_RESUME = ["out", "data", "checkpointEvery", "drawImages", "evalImages"];
+/** Settings a resumed run may change: where things are, decoding threads, what the evaluation shows. */
+const MAY_CHANGE_ON_RESUME = [
+  "out",
+  "data",
+  "checkpointEvery",
+  "drawImages",
+  "evalImages",
+  "workers",
+];
 
 export async function runDetection(
   c: DetConfig,
@@ -139,13 +171,11 @@ export async function runDetection(
   const dist = o.distributed;
   const share = shardOptions(dist, c.batchSize).batchSize;
   const first = dist ? dist.rank * share : 0;
+  const pool = new DecodePool(c.workers);
   const source: BatchSource<DetBatch> = {
     batchesPerEpoch: c.iterations,
-    epoch: async function* (_epoch, _signal, start) {
-      for (let s = start; s < c.iterations; s++)
-        yield await loadBatch(stepRecords(records, c, s, first, share));
-    },
-    close: async () => {},
+    epoch: (_epoch, _signal, start) => detBatches(pool, records, c, start, first, share),
+    close: () => pool.close(),
   };
   const r = await runTraining<DetBatch, RunParts<DetBatch> & { model: FasterRcnn }>({
     name: "det",
