@@ -7,15 +7,15 @@
  *   {@link noGrad}, threads and seeds.
  * - Layers and optimisers: the {@link nn} and {@link optim} namespaces.
  * - The model zoo: {@link createModel}, {@link listModels}, torchvision-compatible ResNets and
- *   MobileNetV2, weights by file, URL or `torchvision:<arch>`.
+ *   MobileNetV2, weights by file, URL or `torchvision:<arch>`; {@link PSPNet} for segmentation.
  * - Checkpoint I/O: {@link loadCheckpoint} (safe .pth reader), {@link writePth},
  *   safetensors, .npy, state dicts of tensors.
  * - Data: datasets, the worker-thread {@link DataLoader}, torchvision-exact transforms.
  * - Pipelines taking plain option objects, validated as the CLI validates its flags:
  *   {@link runSvd}, {@link runTargets}, {@link runDistill}, {@link runClassification},
- *   {@link runDetection},
- *   {@link convertCheckpoint},
- *   {@link exportCheckpointOnnx} / {@link exportOnnx}, {@link runDemo}.
+ *   {@link runSegmentation}, {@link runDetection}, {@link convertCheckpoint},
+ *   {@link exportCheckpointOnnx} / {@link exportOnnx} (classifiers, backbones, PSPNet),
+ *   {@link runDemo}.
  *
  * @packageDocumentation
  */
@@ -29,6 +29,10 @@ export {
   type SvdOptions,
   type SvdRunResult,
 } from "./api/kdep.js";
+export {
+  runSegmentation,
+  type SegmentationOptions,
+} from "./api/segment.js";
 export {
   parseStudents,
   runTransferSuite,
@@ -91,6 +95,14 @@ export type {
 } from "./models/backbone.js";
 export { MobileNetV2, type MobileNetV2Options, mobilenetV2 } from "./models/mobilenetv2.js";
 export {
+  PPM,
+  PSP_BACKBONES,
+  type PSPBackbone,
+  PSPNet,
+  type PSPNetOptions,
+  type PSPOutput,
+} from "./models/pspnet.js";
+export {
   createModel,
   featureDim,
   listModels,
@@ -142,6 +154,7 @@ export type { TargetManifest } from "./pipelines/kdep/targetCacheFormat.js";
 export type { ClassifyResult } from "./pipelines/transfer/classify.js";
 export type { DetMetrics } from "./pipelines/transfer/detection/evaluate.js";
 export type { DetRunResult } from "./pipelines/transfer/detection/train.js";
+export type { SegmentResult } from "./pipelines/transfer/segment.js";
 // Tensors
 export {
   type CreateOptions,

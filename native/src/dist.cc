@@ -368,6 +368,20 @@ Napi::Value DistOverlapBytes(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), id < os.size() ? os[id]->bytes : 0);
 }
 
+// distBackends(): the process-group backends this build has, e.g. ["gloo"] or ["gloo", "nccl"].
+Napi::Value DistBackends(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto out = Napi::Array::New(env);
+  uint32_t n = 0;
+#if defined(USE_C10D_GLOO)
+  out.Set(n++, Napi::String::New(env, "gloo"));
+#endif
+#if defined(KDEP_WITH_NCCL)
+  out.Set(n++, Napi::String::New(env, "nccl"));
+#endif
+  return out;
+}
+
 }  // namespace
 
 void ExportDist(Napi::Env env, Napi::Object exports) {
@@ -382,6 +396,7 @@ void ExportDist(Napi::Env env, Napi::Object exports) {
   exports.Set("distStoreCheck", Napi::Function::New(env, DistStoreCheck));
   exports.Set("distOverlapNew", Napi::Function::New(env, DistOverlapNew));
   exports.Set("distOverlapBytes", Napi::Function::New(env, DistOverlapBytes));
+  exports.Set("distBackends", Napi::Function::New(env, DistBackends));
 }
 
 }  // namespace kdep

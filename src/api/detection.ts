@@ -1,6 +1,7 @@
 // Detection transfer (`kdep transfer det`) as a library call: options are the command's config
 // keys, validated by its schema; keys left out take the recipe default of the dataset.
 import type { z } from "zod";
+import type { DistGroup } from "../distributed/group.js";
 import { type DetConfig, detDefaults } from "../pipelines/transfer/detection/config.js";
 import { loadDetection } from "../pipelines/transfer/detection/data.js";
 import { DetSettingsSchema } from "../pipelines/transfer/detection/settings.js";
@@ -18,6 +19,8 @@ import { validateOptions } from "./validate.js";
  */
 export type DetectionOptions = z.input<typeof DetSettingsSchema> & {
   progress?: "auto" | "bar" | "lines" | "quiet";
+  /** This process's data-parallel group (see `DistGroup`): `batchSize` stays global. */
+  distributed?: DistGroup;
 };
 
 /** Validated options with every recipe default filled in; throws naming a bad key. */
@@ -29,6 +32,8 @@ export function detectionConfig(options: z.input<typeof DetSettingsSchema>): Det
     throw new Error(
       "runDetection: head c4 needs a ResNet backbone; use head fpn with mobilenet_v2",
     );
+  if (c.width !== undefined && c.backbone === "mobilenet_v2")
+    throw new Error("runDetection: width applies to ResNet backbones, not mobilenet_v2");
   return c;
 }
 
@@ -39,8 +44,8 @@ export function detectionConfig(options: z.input<typeof DetSettingsSchema>): Det
  * same `out`; its result then has `metrics: null`.
  */
 export async function runDetection(options: DetectionOptions): Promise<DetRunResult> {
-  const { progress, ...rest } = options;
+  const { progress, distributed, ...rest } = options;
   const c = detectionConfig(rest);
   const data = await loadDetection(c.dataset, c.data, c.classes);
-  return detectionPipeline(c, data, { progress });
+  return detectionPipeline(c, data, { progress, distributed });
 }

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import type { DistGroup } from "../distributed/group.js";
 import { loadConfigFile } from "../io/configFile.js";
 import { TransferConfigSchema } from "../pipelines/transfer/classifyConfig.js";
 import { transferData } from "../pipelines/transfer/datasets.js";
@@ -118,6 +119,7 @@ async function segRow(
     run: number;
   },
   log: LogFn,
+  distributed?: DistGroup,
 ) {
   const dirs = SEG_SUITE[dataset];
   const dir = dirs.map((d) => join(o.dataRoot, d)).find((p) => existsSync(p));
@@ -139,17 +141,23 @@ async function segRow(
       `segConfig ${o.segConfig}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
     );
   const c = withRecipe(parsed.data);
-  const r = await segTransfer(c, null);
-  printSegResult(c, r, log);
+  const r = await segTransfer(c, null, undefined, distributed);
+  if (!distributed || distributed.isLead) printSegResult(c, r, log);
   return r;
 }
 
-/** The suite: every student × dataset, `runs` fine-tunings each, then the Figure-1 table. */
+/**
+ * The suite: every student × dataset, `runs` fine-tunings each, then the Figure-1 table.
+ * With `distributed`, each run is data-parallel over the group; rank 0 logs and writes.
+ */
 export async function runTransferSuite(
   options: SuiteOptions,
   log: LogFn = stderrLog,
+  distributed?: DistGroup,
 ): Promise<SuiteResult> {
   const o = validateOptions(TransferSuiteSchema, options, "runTransferSuite");
+  const lead = !distributed || distributed.isLead;
+  if (!lead) log = () => {};
   const { students: list, dataRoot, datasets, out, ...rest } = o;
   const { detDatasets, detConfig, segDatasets, segConfig, ...protocol } = rest;
   if (datasets.length + detDatasets.length + segDatasets.length === 0)
@@ -174,13 +182,14 @@ export async function runTransferSuite(
         out: join(out, st.name, dataset),
       });
       const data = await transferData(c.dataset, dir);
-      const accs = (await transferRuns(c, data, weights, log)).map((r) => r.bestTop1);
+      const runs = await transferRuns(c, data, weights, log, undefined, distributed);
+      const accs = runs.map((r) => r.bestTop1);
       rows.push({ student: st.name, dataset, runs: accs });
       log(`${st.name} · ${dataset}: ${accs.map((a) => a.toFixed(2)).join(", ")}`);
     }
     // Dense rows get `runs` runs too, run k seeded `seed + k` into `run<k>/`, as classification.
     for (const plan of detPlans) {
-      const row = await detectionRow(plan, st, join(out, st.name), protocol.runs);
+      const row = await detectionRow(plan, st, join(out, st.name), protocol.runs, distributed);
       rows.push(row);
       log(
         `${st.name} · ${row.dataset} ${row.metric}: ${row.runs.map((a) => a.toFixed(2)).join(", ")}`,
@@ -189,11 +198,16 @@ export async function runTransferSuite(
     for (const dataset of SEG_DATASETS.filter((d) => segDatasets.includes(d))) {
       const runs: number[] = [];
       for (let k = 0; k < protocol.runs; k++) {
-        const r = await segRow(dataset, st, { dataRoot, out, segConfig, protocol, run: k }, log);
+        const seg = { dataRoot, out, segConfig, protocol, run: k };
+        const r = await segRow(dataset, st, seg, log, distributed);
         runs.push(100 * r.bestMIoU);
       }
       rows.push({ student: st.name, dataset, task: "segmentation", metric: "mIoU", runs });
     }
+  }
+  if (!lead) {
+    const at = (ext: string) => join(out, `suite.${ext}`);
+    return { rows, files: { md: at("md"), csv: at("csv"), json: at("json"), png: at("png") } };
   }
   return { rows, files: await writeSuiteTable(out, rows) };
 }

@@ -2,6 +2,7 @@
 // of a config file, scored with the dataset's own metric (VOC07 AP50 on VOC, COCO AP else).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import type { DistGroup } from "../distributed/group.js";
 import type { DetDatasetKind } from "../pipelines/transfer/detection/data.js";
 import { DetSettingsSchema } from "../pipelines/transfer/detection/settings.js";
 import type { SuiteRow } from "../report/types.js";
@@ -61,13 +62,15 @@ export async function detectionRow(
   student: { name: string; path: string },
   studentOut: string,
   runs = 1,
+  distributed?: DistGroup,
 ): Promise<SuiteRow> {
   const { dataset } = plan;
   const scores: number[] = [];
   for (let k = 0; k < runs; k++) {
     const out = join(studentOut, `det-${dataset}`, `run${k}`);
     const seed = (plan.options.seed ?? 0) + k;
-    const r = await runDetection({ ...plan.options, seed, weights: student.path, out });
+    const options = { ...plan.options, seed, weights: student.path, out, distributed };
+    const r = await runDetection(options);
     if (!r.metrics)
       throw new Error(`detection ${dataset} for ${student.name} stopped before its end`);
     scores.push(dataset === "voc" ? r.metrics.vocMap50 : r.metrics.AP);

@@ -54,7 +54,8 @@ export async function transferRuns(
       const { model, report } = createModelWithWeights(c.backbone, opts, weights, {
         strict: false,
       });
-      if (run === 0) for (const line of report) log(`weights: ${line}`);
+      if (run === 0 && (!distributed || distributed.isLead))
+        for (const line of report) log(`weights: ${line}`);
       return model;
     };
     results.push(

@@ -12,6 +12,10 @@ export const DistFlags = {
     .positive()
     .optional()
     .describe("start this many local data-parallel ranks (--batch-size stays global)"),
+  distBackend: z
+    .enum(["gloo", "nccl"])
+    .optional()
+    .describe("process-group backend: gloo (CPU) or nccl (CUDA builds; else KDEP_DIST_BACKEND)"),
   distIface: z.string().optional().describe("network interface for Gloo (else GLOO_SOCKET_IFNAME)"),
   distTimeout: z
     .number()
@@ -24,6 +28,7 @@ export const DistFlags = {
 
 export interface DistFlagValues {
   nprocPerNode?: number;
+  distBackend?: "gloo" | "nccl";
   distIface?: string;
   distTimeout?: number;
 }
@@ -32,12 +37,16 @@ export interface DistFlagValues {
 export function splitDistFlags<T extends DistFlagValues>(
   o: T,
 ): [DistFlagValues, Omit<T, keyof DistFlagValues>] {
-  const { nprocPerNode, distIface, distTimeout, ...rest } = o;
-  return [{ nprocPerNode, distIface, distTimeout }, rest];
+  const { nprocPerNode, distBackend, distIface, distTimeout, ...rest } = o;
+  return [{ nprocPerNode, distBackend, distIface, distTimeout }, rest];
 }
 
 /** The job this process is a rank of (torchrun-style environment), or undefined. */
 export function joinDistributed(f: DistFlagValues): DistGroup | undefined {
-  const env = readDistEnv(process.env, { iface: f.distIface, timeout: f.distTimeout });
+  const env = readDistEnv(process.env, {
+    iface: f.distIface,
+    timeout: f.distTimeout,
+    backend: f.distBackend,
+  });
   return env ? DistGroup.init(env) : undefined;
 }

@@ -13,10 +13,18 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+/** The commands that train data-parallel (they take the flags of ./distOptions.ts). */
+const DATA_PARALLEL = ["distill", "transfer cls", "transfer seg", "transfer det", "transfer suite"];
+
 async function main(argv: string[]): Promise<number> {
   let launch: ReturnType<typeof takeNprocFlag>;
   try {
     launch = takeNprocFlag(argv);
+    const path = argv[0] === "transfer" ? `transfer ${argv[1]}` : argv[0];
+    if (launch && !DATA_PARALLEL.includes(path))
+      throw new Error(
+        `--nproc-per-node: \`kdep ${path}\` does not train data-parallel (${DATA_PARALLEL.join(", ")} do)`,
+      );
   } catch (e) {
     process.stderr.write(`kdep: ${(e as Error).message}\n`);
     return 1;

@@ -28,17 +28,22 @@ export class DistGroup {
   readonly localRank: number;
   readonly #env: DistEnv;
   #failed: Error | null = null;
+  #leadWaits = 0;
+  /** Where the group's own small tensors live: NCCL reduces CUDA tensors only. */
+  readonly #device: string;
 
   private constructor(env: DistEnv) {
     this.#env = env;
     this.rank = env.rank;
     this.worldSize = env.worldSize;
     this.localRank = env.localRank;
+    this.#device = env.backend === "nccl" ? `cuda:${env.localRank}` : "cpu";
   }
 
   /** Connects to the store and forms the group; fails (no hang) after the timeout. */
   static init(env: DistEnv): DistGroup {
     const where = `${env.masterAddr}:${env.masterPort}`;
+    checkBackend(env.backend);
     try {
       native.distInit({
         rank: env.rank,
@@ -101,7 +106,7 @@ export class DistGroup {
   /** True on every rank when it is true on any (e.g. a stop request). */
   any(flag: boolean): boolean {
     return tidy(() => {
-      const t = fromArray(new Float32Array([flag ? 1 : 0]), [1]);
+      const t = fromArray(new Float32Array([flag ? 1 : 0]), [1]).to({ device: this.#device });
       this.allReduce([t], "max");
       return t.item() > 0;
     });
@@ -115,7 +120,7 @@ export class DistGroup {
     const digest = createHash("sha256").update(value).digest();
     const words = Array.from({ length: 4 }, (_, i) => digest.readUInt16LE(2 * i));
     const differ = tidy(() => {
-      const mine = fromArray(new Float64Array(words), [4]);
+      const mine = fromArray(new Float64Array(words), [4]).to({ device: this.#device });
       const all = this.allGather(mine).map((t) => t.toArray());
       return all.flatMap((w, r) => (w.every((x, i) => x === all[0][i]) ? [] : [r]));
     });
@@ -123,6 +128,24 @@ export class DistGroup {
       throw new Error(
         `rank(s) ${differ.join(", ")} run with different ${what} than rank 0: start every rank with the same command and settings`,
       );
+  }
+
+  /**
+   * After work rank 0 does alone (an evaluation that may outlast the collective timeout): the
+   * others wait here, with no time limit, until rank 0 arrives; they fail if its store goes.
+   */
+  async leadDone(): Promise<void> {
+    const key = `lead-done/${this.#leadWaits++}`;
+    try {
+      if (this.isLead) native.distStoreSet(key, "1");
+      else while (!native.distStoreCheck([key])) await new Promise((r) => setTimeout(r, 200));
+    } catch (e) {
+      throw new Error(
+        `rank ${this.rank}/${this.worldSize}: rank 0 stopped responding while the others waited for it (${message(e)})`,
+      );
+    }
+    // Rank 0 keeps its store up until everyone has seen the key.
+    this.barrier();
   }
 
   /**
@@ -178,6 +201,18 @@ export class DistGroup {
       `distributed ${what} failed on rank ${this.rank}/${this.worldSize}: ${verdict}. Cause: ${message(e)}`,
     );
   }
+}
+
+/** Refuses, before anything waits on the network, a backend this build does not have. */
+export function checkBackend(backend: DistEnv["backend"], have = native.distBackends()): void {
+  if (have.includes(backend)) return;
+  const how =
+    backend === "nccl"
+      ? "this kdep was built against a CPU libtorch; rebuild against a CUDA libtorch (LIBTORCH=/path/to/libtorch bash scripts/setup.sh) or use --dist-backend gloo"
+      : "install Gloo's headers (Debian: libgloo-dev) and rebuild with bash scripts/setup.sh";
+  throw new Error(
+    `--dist-backend ${backend}: not in this build (it has ${have.join(", ") || "none"}): ${how}`,
+  );
 }
 
 /** A rank's share of a global batch, and the sampler's shard: DataLoader options. */

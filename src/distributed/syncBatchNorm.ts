@@ -30,10 +30,14 @@ function syncForward(group: DistGroup, x: Tensor, p: BatchNormArgs): Tensor {
   const means = all.narrow(1, 0, c);
   const gMean = means.mul(counts).sum(0).div(total);
   const gVar = all.narrow(1, c, c).add(means.sub(gMean).square()).mul(counts).sum(0).div(total);
-  const invStd = gVar.add(p.eps).rsqrt().float();
-  let y = x.sub(gMean.float().view(...shape)).mul(invStd.view(...shape));
-  if (p.weight) y = y.mul(p.weight.view(...shape));
-  if (p.bias) y = y.add(p.bias.view(...shape));
+  // Normalised and scaled in float64 too: the backward's per-channel sums (the gradients of
+  // weight and bias, often sums of terms that nearly cancel) then accumulate in float64 as
+  // ATen's CPU batch norm backward does, and do not drift from one process's by rounding.
+  const invStd = gVar.add(p.eps).rsqrt();
+  let y = xd.sub(gMean.view(...shape)).mul(invStd.view(...shape));
+  if (p.weight) y = y.mul(p.weight.double().view(...shape));
+  if (p.bias) y = y.add(p.bias.double().view(...shape));
+  y = y.to(x.dtype);
   if (p.runningMean && p.runningVar) {
     noGrad(() => {
       const m = p.momentum;

@@ -25,6 +25,7 @@ import type { Tensor } from "../tensor/tensor.js";
 import { MobileNetV2 } from "./mobilenetv2.js";
 import { type ResNet, type ResNetName, resnet } from "./resnet.js";
 
+/** The backbones a PSPNet can be built on. */
 export const PSP_BACKBONES = [
   "resnet18",
   "resnet34",
@@ -32,8 +33,10 @@ export const PSP_BACKBONES = [
   "resnet101",
   "mobilenet_v2",
 ] as const;
+/** One of {@link PSP_BACKBONES}. */
 export type PSPBackbone = (typeof PSP_BACKBONES)[number];
 
+/** Options of the {@link PSPNet} constructor. */
 export interface PSPNetOptions {
   backbone: PSPBackbone;
   numClasses: number;
@@ -86,12 +89,17 @@ function segHead(cin: number, mid: number, classes: number, dropout: number): Se
   );
 }
 
+/** What {@link PSPNet.forwardTrain} returns. */
 export interface PSPOutput {
   main: Tensor;
   /** The aux logits (MobileNetV2: the main logits again, as the reference). */
   aux: Tensor;
 }
 
+/**
+ * PSPNet on a ResNet (dilated, output stride 8, aux head on layer3) or MobileNetV2 backbone:
+ * `forward` gives per-pixel logits [N, classes, H, W] at the input size.
+ */
 export class PSPNet extends Module {
   readonly backboneName: PSPBackbone;
   readonly numClasses: number;

@@ -98,6 +98,8 @@ export interface Binding {
   distBarrier(timeoutMs?: number): void;
   distStoreSet(key: string, value: string): void;
   distStoreCheck(keys: string[]): boolean;
+  /** The process-group backends compiled in: "gloo" (Gloo headers found), "nccl" (CUDA). */
+  distBackends(): string[];
   /**
    * From now on every backward reaching these parameters averages their gradients over the
    * ranks, bucket by bucket while it runs (all-reduces started from gradient hooks).

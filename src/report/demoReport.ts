@@ -66,7 +66,8 @@ export function demoMarkdown(r: DemoReport, links: RunLink[]): string {
     ...denseTables(r).flatMap((d) => [
       `### ${d.title}`,
       "",
-      mdTable(d.headers, d.rows, { align: ["l", "l", "r"] }),
+      ...(d.description ? [`${mdText(d.description)}.`, ""] : []),
+      mdTable(d.headers, d.rows, { align: d.headers.map((_, i) => (i < 2 ? "l" : "r")) }),
       "",
     ]),
     ...(tests.rows.length
@@ -125,6 +126,7 @@ export function demoHtml(r: DemoReport, charts: DemoCharts, links: RunLink[]): s
       : []),
     ...denseTables(r).flatMap((d) => [
       `<h3>${esc(d.title)}</h3>`,
+      ...(d.description ? [`<p class="note">${esc(d.description)}.</p>`] : []),
       htmlTable(d.headers, d.rows, { numericFrom: 2, className: "dense" }),
     ]),
     ...(tests.rows.length

@@ -43,6 +43,11 @@ export function explanation(r: DemoReport): string {
           "the direct measure of what pre-training put into the features.",
         ]
       : []),
+    ...(r.dense?.length
+      ? [
+          `The same students are also fine-tuned on dense tasks built from images of the downstream classes pasted on larger canvases: ${r.dense.map((d) => `${d.task} (${d.metric}${d.also ? ` and ${d.also.metric}` : ""}, seeds ${(d.seeds ?? s.seeds).join(", ")})`).join(" and ")}, each scored with its own metric.`,
+        ]
+      : []),
     ...(s.test
       ? [
           `Every seed gives every method the same labelled images and training order, so KDEP is compared with each baseline seed by seed (${s.test.name});`,
@@ -83,6 +88,13 @@ export function setupRows(r: DemoReport): [string, string][] {
         ]
       : []),
     ...(s.upstreamMeasure ? [["Upstream top-1", s.upstreamMeasure] as [string, string]] : []),
+    ...(r.dense ?? []).map(
+      (d) =>
+        [
+          `${taskTitle(d.task)}`,
+          `seeds ${(d.seeds ?? s.seeds).join(", ")}${d.seconds !== undefined ? `, ${fmtDuration(d.seconds)} for every method and seed` : ""}`,
+        ] as [string, string],
+    ),
     [
       "Epochs",
       Object.entries(s.epochs)
@@ -171,18 +183,47 @@ export function probeSeedTable(r: DemoReport): { headers: string[]; rows: string
   return { headers: ["Pre-training", "Data", ...seeds.map((h) => `LP ${h}`)], rows };
 }
 
-/** One table per dense task (segmentation, detection): method · data · metric mean ± spread. */
+const taskTitle = (task: string) => `${task[0].toUpperCase()}${task.slice(1)}`;
+
+/**
+ * One table per dense task (segmentation, detection): method · data · metric mean ± spread ·
+ * [second metric mean ± spread] · the metric per seed; with the task's one-line description.
+ */
 export function denseTables(
   r: DemoReport,
-): { title: string; headers: string[]; rows: string[][] }[] {
+): { title: string; description?: string; headers: string[]; rows: string[][] }[] {
   const pm = r.setup.spreadKind === "std" ? "± std" : "± half-range";
-  return (r.dense ?? []).map((d) => ({
-    title: `${d.task[0].toUpperCase()}${d.task.slice(1)} (${d.metric} %)`,
-    headers: ["Pre-training", "Data", `${d.metric} % (mean ${pm})`],
-    rows: r.methods
-      .filter((m) => d.byMethod[m.id])
-      .map((m) => [m.label, m.data, meanSpread(d.byMethod[m.id])]),
-  }));
+  return (r.dense ?? []).map((d) => {
+    const seeds = d.seeds ?? r.setup.seeds;
+    const n = Math.max(0, ...Object.values(d.byMethod).map((x) => x.runs.length));
+    const seedCols = Array.from({ length: n }, (_, i) =>
+      i < seeds.length ? `seed ${seeds[i]}` : `run ${i + 1}`,
+    );
+    const also = d.also;
+    return {
+      title: `${taskTitle(d.task)} (${d.metric} %)`,
+      description: d.description,
+      headers: [
+        "Pre-training",
+        "Data",
+        `${d.metric} % (mean ${pm})`,
+        ...(also ? [`${also.metric} % (mean ${pm})`] : []),
+        ...seedCols.map((h) => `${d.metric} ${h}`),
+      ],
+      rows: r.methods
+        .filter((m) => d.byMethod[m.id])
+        .map((m) => {
+          const x = d.byMethod[m.id];
+          return [
+            m.label,
+            m.data,
+            meanSpread(x),
+            ...(also ? [meanSpread(also.byMethod[m.id])] : []),
+            ...seedCols.map((_, i) => (i < x.runs.length ? fmtNum(x.runs[i]) : "")),
+          ];
+        }),
+    };
+  });
 }
 
 const pText = (p: number) => (p < 0.001 ? "< 0.001" : p.toFixed(3));
@@ -202,12 +243,13 @@ export function testsTable(r: DemoReport): { headers: string[]; rows: string[][]
     const m = r.methods.find((x) => x.id === c.baseline);
     return m ? `${m.label}${m.data !== "—" ? ` (${m.data})` : ""}` : c.baseline;
   };
+  const protocol = (c: Comparison) => (c.metric ? `${c.protocol} (${c.metric})` : c.protocol);
   const rows = (r.comparisons ?? []).map((c) => {
     const t = c.test;
-    if (!t) return [label(c), c.protocol, "—", "—", "—", "—"];
+    if (!t) return [label(c), protocol(c), "—", "—", "—", "—"];
     return [
       label(c),
-      c.protocol,
+      protocol(c),
       fmtNum(t.meanDiff),
       `[${fmtNum(t.ci[0])}, ${fmtNum(t.ci[1])}]`,
       `${Number.isFinite(t.t) ? t.t.toFixed(2) : t.t > 0 ? "∞" : "−∞"} (${t.df})`,

@@ -15,7 +15,7 @@ const dir = mkdtempSync(join(tmpdir(), "kdep-api-det-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("runDetection (library)", () => {
-  it("refuses an unknown key, a bad value and a C4 head on MobileNetV2, writing nothing", async () => {
+  it("refuses an unknown key, a bad value, a C4 head or a width on MobileNetV2, writing nothing", async () => {
     const out = join(dir, "refused");
     await assert.rejects(
       kdep.runDetection({ data: dir, out, iteratons: 3 } as kdep.DetectionOptions),
@@ -28,6 +28,10 @@ describe("runDetection (library)", () => {
     await assert.rejects(
       kdep.runDetection({ data: dir, out, backbone: "mobilenet_v2" }),
       /head c4 needs a ResNet backbone/,
+    );
+    await assert.rejects(
+      kdep.runDetection({ data: dir, out, backbone: "mobilenet_v2", head: "fpn", width: 16 }),
+      /^Error: runDetection: width applies to ResNet backbones, not mobilenet_v2$/,
     );
     assert.equal(existsSync(out), false);
   });

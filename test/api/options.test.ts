@@ -42,6 +42,24 @@ describe("public API options", () => {
     await assert.rejects(kdep.runClassification({ epochs: 2 }, quiet), /needs data/);
   });
 
+  it("runSegmentation checks transfer seg's config keys and the recipe's ranges", async () => {
+    const out = join(dir, "seg");
+    await assert.rejects(
+      kdep.runSegmentation({ data: dir, out, crops: 64 } as kdep.SegmentationOptions, quiet),
+      /Invalid options for runSegmentation:\n {2}crops: unknown option/,
+    );
+    await assert.rejects(
+      kdep.runSegmentation({ data: dir, out, backbone: "vgg16" as "resnet18" }, quiet),
+      /backbone: .*; got "vgg16"/,
+    );
+    await assert.rejects(kdep.runSegmentation({ out }, quiet), /runSegmentation: data .* required/);
+    await assert.rejects(
+      kdep.runSegmentation({ data: dir, out, scaleMin: 2, scaleMax: 1 }, quiet),
+      /runSegmentation: scaleMin 2 is larger than scaleMax 1/,
+    );
+    assert.equal(existsSync(out), false);
+  });
+
   it("exports the model zoo, tensors, nn and optim", () => {
     assert.deepEqual(
       kdep.listModels().map((m) => m.name),

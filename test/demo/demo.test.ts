@@ -1,4 +1,5 @@
-// The README's first command in its quick form, end to end, plus the teacher cache.
+// The README's first command in its quick form, end to end (classification, segmentation
+// and detection rows), plus the teacher cache.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
@@ -38,7 +39,9 @@ describe("kdep demo", () => {
         "6,7,8,9",
       ],
       {
-        env: { ...process.env, KDEP_CACHE: cache },
+        // One thread: on a shared machine two OpenMP threads per process wait on each other
+        // (measured: the quick demo's dense runs several times slower at load 10).
+        env: { ...process.env, KDEP_CACHE: cache, KDEP_NUM_THREADS: "1" },
         encoding: "utf8",
         timeout: 600_000,
       },
@@ -69,9 +72,32 @@ describe("kdep demo", () => {
     assert.equal(report.setup.teacher.cached, false);
     assert.equal(report.setup.split, "upstream 0,1,2,3,4,5 / downstream 6,7,8,9");
     assert.deepEqual(report.setup.downstreamClasses, ["Shirt", "Sneaker", "Bag", "Ankle boot"]);
-    assert.equal(report.comparisons?.length, 10, "5 baselines × (fine-tune, linear probe)");
-    assert.equal(report.findings.length, 10, "one finding per comparison");
+    // Segmentation (mIoU) and detection (AP50, and COCO AP beside it) for every student, on
+    // the same seeds.
+    assert.deepEqual(
+      report.dense?.map((d) => `${d.task}/${d.metric}`),
+      ["segmentation/mIoU", "detection/AP50"],
+    );
+    for (const d of report.dense ?? []) {
+      assert.deepEqual(d.seeds, [0, 1]);
+      assert.deepEqual(
+        Object.keys(d.byMethod),
+        report.methods.map((m) => m.id),
+      );
+      const all = [d.byMethod, d.also?.byMethod ?? {}].flatMap((b) => Object.values(b));
+      for (const x of all)
+        for (const v of x.runs) assert.ok(v >= 0 && v <= 100, `${d.task}: ${v} is a percentage`);
+    }
+    assert.equal(report.dense?.[1].also?.metric, "AP");
+    assert.equal(
+      report.comparisons?.length,
+      20,
+      "5 baselines × (fine-tune, linear probe, segmentation, detection)",
+    );
+    assert.equal(report.findings.length, 20, "one finding per comparison");
     for (const c of report.comparisons ?? []) assert.equal(c.test?.n, 2);
+    assert.ok(report.findings.some((f) => f.startsWith("Segmentation (mIoU): KDEP")));
+    assert.ok(report.findings.some((f) => f.startsWith("Detection (AP50): KDEP")));
     const md = readFileSync(join(out, "report.md"), "utf8");
     for (const label of [
       "KDEP (SVD + PTS)",
@@ -86,6 +112,9 @@ describe("kdep demo", () => {
       "the report names the split",
     );
     assert.ok(md.includes("paired t-test over seeds"), "the report names its test");
+    assert.ok(md.includes("### Segmentation (mIoU %)"), "a segmentation table");
+    assert.ok(md.includes("### Detection (AP50 %)"), "a detection table");
+    assert.ok(md.includes("| Random init | detection (AP50) |"), "dense paired tests");
     const html = readFileSync(join(out, "report.html"), "utf8");
     assert.ok(!/https?:\/\//.test(html), "report.html is self-contained");
     const runs = readdirSync(join(out, "runs"));
@@ -99,6 +128,10 @@ describe("kdep demo", () => {
       "transfer-kdep-seed0",
       "probe-kdep-seed1",
       "upstream-probe-sup10",
+      "seg-task",
+      "det-task",
+      "seg-kdep-seed1",
+      "det-sup100-seed0",
     ]) {
       assert.ok(runs.includes(id), `runs/${id}`);
     }

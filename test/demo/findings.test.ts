@@ -11,7 +11,7 @@ import {
   tCritical,
   tTwoSided,
 } from "../../src/pipelines/demo/pairedTest.js";
-import type { MethodResult } from "../../src/pipelines/demo/result.js";
+import type { DenseTaskResult, MethodResult } from "../../src/pipelines/demo/result.js";
 import { seedRuns } from "../../src/pipelines/demo/transferStage.js";
 import { runPythonJson } from "../helpers/python.js";
 
@@ -161,5 +161,57 @@ test("verdict sentences from known numbers: 'beats' only where the test says so"
   assert.equal(
     one[0],
     "Fine-tuned: KDEP − Random init = 2.00 points on a single seed: no test possible, no verdict.",
+  );
+});
+
+test("dense tasks: one paired comparison per baseline on each task's own metric, with its sentence", () => {
+  const methods = [
+    method("random", "Random init", "—", 0, [79, 83, 80]),
+    method("kdep", "KDEP (SVD + PTS)", "10%", 120, [80, 82, 81]),
+    method("sup10", "Supervised", "10%", 60, [78, 80, 79]),
+  ];
+  const dense: DenseTaskResult[] = [
+    {
+      task: "segmentation",
+      metric: "mIoU",
+      seeds: [0, 1, 2],
+      // KDEP − random: [2, 2, 3] → mean 2.333, sd 0.57735, t = 2.333 / (0.57735/√3) = 7.00.
+      // KDEP − sup10: [-1, 1, 0] → mean 0, level.
+      byMethod: {
+        random: seedRuns([30, 31, 29]),
+        kdep: seedRuns([32, 33, 32]),
+        sup10: seedRuns([33, 32, 32]),
+      },
+    },
+    {
+      task: "detection",
+      metric: "AP50",
+      seeds: [0],
+      byMethod: { random: seedRuns([20]), kdep: seedRuns([18.5]) },
+      also: { metric: "AP", byMethod: { random: seedRuns([7]), kdep: seedRuns([6]) } },
+    },
+  ];
+  const c = comparisons(methods, 0.95, dense);
+  assert.deepEqual(
+    c.slice(4).map((x) => `${x.baseline}/${x.protocol}/${x.metric}`),
+    ["random/segmentation/mIoU", "sup10/segmentation/mIoU", "random/detection/AP50"],
+    "after the classification comparisons; a baseline without a dense run is left out",
+  );
+  const f = findings(methods, 0.95, dense);
+  assert.equal(f.length, 7);
+  const t = pairedTTest([32, 33, 32], [30, 31, 29])!;
+  close(t.t, 7, 1e-9, "t");
+  assert.equal(
+    f[4],
+    `Segmentation (mIoU): KDEP beats Random init by 2.33 points (paired t-test over 3 seeds: t(2) = 7.00, p = ${t.p.toFixed(3)}; 95% CI of the difference [${t.ci[0].toFixed(2)}, ${t.ci[1].toFixed(2)}]).`,
+  );
+  assert.ok(t.p < 0.05 && t.p > 0.01, `p ${t.p}`);
+  assert.match(
+    f[5],
+    /^Segmentation \(mIoU\): KDEP and Supervised on 10% are level \(paired t-test over 3 seeds: t\(2\) = 0\.00, p = 1\.000;/,
+  );
+  assert.equal(
+    f[6],
+    "Detection (AP50): KDEP − Random init = -1.50 points on a single seed: no test possible, no verdict.",
   );
 });

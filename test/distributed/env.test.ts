@@ -2,9 +2,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { readDistEnv } from "../../src/distributed/env.js";
+import { checkBackend } from "../../src/distributed/group.js";
 import { takeNprocFlag } from "../../src/distributed/launch.js";
 import { assignBuckets } from "../../src/distributed/reducer.js";
+import { native } from "../../src/native/binding.js";
 import { zeros } from "../../src/tensor/index.js";
+import { runCli } from "../helpers/cli.js";
 
 const job = { RANK: "1", WORLD_SIZE: "4", MASTER_ADDR: "10.0.0.1", MASTER_PORT: "29500" };
 
@@ -76,5 +79,47 @@ describe("--nproc-per-node and buckets", () => {
     const ps = [zeros([10]), zeros([20]), zeros([100]), zeros([5]), zeros([5])];
     const sizes = assignBuckets(ps, 30 * 4).map((b) => b.map((p) => p.numel));
     assert.deepEqual(sizes, [[5, 5], [100], [20, 10]]);
+  });
+});
+
+describe("the process-group backend", () => {
+  it("this CPU build has Gloo and refuses NCCL before anything waits, saying why", () => {
+    const have = native.distBackends();
+    assert.ok(have.includes("gloo"), `backends: ${have}`);
+    assert.ok(!have.includes("nccl"), "a CPU libtorch has no NCCL");
+    assert.throws(
+      () => checkBackend("nccl"),
+      /--dist-backend nccl: not in this build \(it has gloo\): this kdep was built against a CPU libtorch; rebuild against a CUDA libtorch/,
+    );
+    assert.doesNotThrow(() => checkBackend("gloo"));
+    assert.doesNotThrow(() => checkBackend("nccl", ["gloo", "nccl"]));
+  });
+
+  it("kdep … --dist-backend nccl fails at once on a CPU build", async () => {
+    const t0 = Date.now();
+    const r = await runCli(
+      [
+        "transfer",
+        "cls",
+        "--dataset",
+        "imagefolder",
+        "--data",
+        "/nonexistent",
+        "--dist-backend",
+        "nccl",
+      ],
+      { env: { RANK: "0", WORLD_SIZE: "2", MASTER_ADDR: "127.0.0.1", MASTER_PORT: "29733" } },
+    );
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /kdep transfer cls: --dist-backend nccl: not in this build/);
+    assert.ok(Date.now() - t0 < 20_000, "no wait for peers");
+  });
+});
+
+describe("--nproc-per-node on a command that does not train data-parallel", () => {
+  it("is refused before any rank starts", async () => {
+    const r = await runCli(["svd", "--nproc-per-node", "2"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /--nproc-per-node: `kdep svd` does not train data-parallel \(distill,/);
   });
 });

@@ -25,9 +25,14 @@ export interface RankRun {
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; ms: number }>;
 }
 
-export function startRank(args: ChildArgs, env: Record<string, string>): RankRun {
+export function startRank(
+  args: ChildArgs | string,
+  env: Record<string, string>,
+  script = CHILD,
+): RankRun {
   const t0 = Date.now();
-  const child = spawn(process.execPath, [CHILD, JSON.stringify(args)], {
+  const arg = typeof args === "string" ? args : JSON.stringify(args);
+  const child = spawn(process.execPath, [script, arg], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, KDEP_NUM_THREADS: "1", ...env },
   });
@@ -72,13 +77,36 @@ export async function runJob(args: ChildArgs, world: number) {
   return Promise.all(ranks.map((r) => r.done));
 }
 
+/** `world` ranks of another fixture script (its one argument given as is), to the end. */
+export async function runScriptJob(script: string, arg: string, world: number) {
+  const port = await freePort();
+  const ranks = Array.from({ length: world }, (_, rank) =>
+    startRank(
+      arg,
+      {
+        RANK: String(rank),
+        WORLD_SIZE: String(world),
+        LOCAL_RANK: String(rank),
+        MASTER_ADDR: "127.0.0.1",
+        MASTER_PORT: String(port),
+      },
+      script,
+    ),
+  );
+  return Promise.all(ranks.map((r) => r.done));
+}
+
 /**
- * Per tensor of two student files: ‖a − b‖ / ‖b‖ (tensors that are all zeros in b compare
- * absolutely), and the worst of them.
+ * Per tensor of two weight files (`file` in run folders a and b): ‖a − b‖ / ‖b‖ (tensors that
+ * are all zeros in b compare absolutely), and the worst of them; BN's batch counts exactly.
  */
-export function studentDistance(a: string, b: string): { worst: number; key: string } {
-  const x = loadStateDictFile(join(a, "student.pth")).stateDict;
-  const y = loadStateDictFile(join(b, "student.pth")).stateDict;
+export function studentDistance(
+  a: string,
+  b: string,
+  file = "student.pth",
+): { worst: number; key: string } {
+  const x = loadStateDictFile(join(a, file)).stateDict;
+  const y = loadStateDictFile(join(b, file)).stateDict;
   let worst = 0;
   let key = "";
   for (const [k, t] of y) {

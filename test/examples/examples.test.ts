@@ -1,6 +1,7 @@
 // The programs in examples/ run on tiny generated data, so they cannot rot: classify against
 // torchvision's own prediction for the same checkpoint and image; distil a student, then
-// fine-tune it and export the classifier to ONNX (run by ONNX Runtime).
+// fine-tune it and export the classifier to ONNX (run by ONNX Runtime); fine-tune a PSPNet on
+// the offline segmentation task and export it (ONNX Runtime against the saved model.pth).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -12,8 +13,17 @@ import * as ort from "onnxruntime-node";
 import { classify } from "../../examples/classify.js";
 import { distilStudent } from "../../examples/distill.js";
 import { finetuneAndExport } from "../../examples/finetune-export.js";
+import { segmentAndExport } from "../../examples/segment-export.js";
+import { writePastedTask } from "../../src/data/segSynth.js";
 import { loadCheckpoint } from "../../src/io/index.js";
+import { saveStateDict } from "../../src/io/tensors.js";
+import { createModel } from "../../src/models/registry.js";
+import { readSource } from "../../src/pipelines/convert/source.js";
+import { pspnetFromCheckpoint } from "../../src/pipelines/export/pspnetCheckpoint.js";
+import { manualSeed, noGrad, randn } from "../../src/tensor/index.js";
+import { relErr, runOrt } from "../export/onnxHelpers.js";
 import { runPython } from "../helpers/python.js";
+import { FMNIST_DIR } from "../pipelines/fixtures/fmnist.js";
 import { writeTextureFolder } from "../pipelines/fixtures/patterns.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kdep-examples-"));
@@ -102,5 +112,48 @@ describe("examples", () => {
     const y = (await session.run({ input: x }))[session.outputNames[0]];
     assert.deepEqual(y.dims, [2, 2]);
     await session.release();
+  });
+
+  it("segment-export.ts: a PSPNet fine-tuned on the offline task, exported to ONNX", async () => {
+    const data = await writePastedTask({
+      fmnistDir: FMNIST_DIR,
+      out: join(dir, "seg-task"),
+      classes: ["Coat", "Dress"],
+      train: 8,
+      val: 2,
+      size: 48,
+    });
+    // A narrow ResNet-18 stands in for a pre-trained backbone.
+    manualSeed(0);
+    const backbone = createModel("resnet18", { numClasses: 0, width: 8 });
+    const weights = join(dir, "r18-narrow.pth");
+    saveStateDict(weights, backbone.stateDict());
+    backbone.dispose();
+    const onnxFile = join(dir, "seg.onnx");
+    const out = join(dir, "seg-run");
+    const r = await segmentAndExport(weights, data, onnxFile, {
+      width: 8,
+      headChannels: 16,
+      crop: 48,
+      epochs: 1,
+      batchSize: 4,
+      workers: 0,
+      saveImages: 0,
+      evalFlip: false,
+      progress: "quiet",
+      out,
+    });
+    assert.deepEqual(r.classes, ["background", "Coat", "Dress"]);
+    assert.ok(r.mIoU >= 0 && r.mIoU <= 1, `mIoU ${r.mIoU}`);
+    // The exported graph computes what the saved model computes.
+    const { stateDict } = readSource(join(out, "model.pth"));
+    const { model } = pspnetFromCheckpoint(stateDict, "model.pth");
+    model.eval();
+    const x = randn([2, 3, 48, 48]);
+    const want = noGrad(() => model.forward(x));
+    assert.deepEqual(want.shape, [2, 3, 48, 48]);
+    const err = relErr(await runOrt(onnxFile, x), want.toTypedArray() as Float32Array);
+    assert.ok(err <= 1e-4, `relative error ${err}`);
+    model.dispose();
   });
 });

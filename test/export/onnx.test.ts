@@ -6,67 +6,18 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it, type TestContext } from "node:test";
-import * as ort from "onnxruntime-node";
 import { saveStateDict } from "../../src/io/tensors.js";
+import { FasterRcnn } from "../../src/models/detection/fasterRcnn.js";
 import { createModel } from "../../src/models/index.js";
-import { BatchNorm2d } from "../../src/nn/batchnorm.js";
 import { Module } from "../../src/nn/module.js";
 import { exportCheckpointOnnx, exportOnnx } from "../../src/pipelines/export/index.js";
-import { fromArray, manualSeed, noGrad, randn, type Tensor } from "../../src/tensor/index.js";
+import { manualSeed, noGrad, randn } from "../../src/tensor/index.js";
 import { runCli } from "../helpers/cli.js";
-import { PYTHON, pythonHas, runPython } from "../helpers/python.js";
+import { PYTHON } from "../helpers/python.js";
+import { checkWithOnnx, onnxChecker, randomiseBn, relErr, runOrt } from "./onnxHelpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kdep-onnx-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Non-trivial BN statistics and affine terms, so a mistake in BN's export shows. */
-function randomiseBn(m: Module): void {
-  noGrad(() => {
-    for (const mod of m.modules()) {
-      if (!(mod instanceof BatchNorm2d)) continue;
-      const c = mod.numFeatures;
-      mod.getBuffer("running_mean")!.copy_(randn([c]).mul_(0.1));
-      mod.getBuffer("running_var")!.copy_(randn([c]).abs().add_(0.5));
-      mod.getParameter("weight")!.copy_(randn([c]).mul_(0.2).add_(1));
-      mod.getParameter("bias")!.copy_(randn([c]).mul_(0.1));
-    }
-  });
-}
-
-async function runOrt(file: string, x: Tensor): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(file);
-  try {
-    const input = new ort.Tensor("float32", x.toTypedArray() as Float32Array, x.shape);
-    const out = await session.run({ [session.inputNames[0]]: input });
-    return out[session.outputNames[0]].data as Float32Array;
-  } finally {
-    await session.release();
-  }
-}
-
-/** max |a − b| / max |b|: the relative error at the output's scale. */
-function relErr(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    s = Math.max(s, Math.abs(b[i]));
-  }
-  return d / s;
-}
-
-const onnxChecker = pythonHas("onnx");
-
-function checkWithOnnx(file: string): string {
-  return runPython(
-    "import onnx, sys\n" +
-      "m = onnx.load(sys.argv[1])\n" +
-      "onnx.checker.check_model(m, full_check=True)\n" +
-      "print(m.opset_import[0].version, m.graph.input[0].type.tensor_type.shape.dim[0].dim_param)",
-    [file],
-  ).trim();
-}
 
 async function parity(
   t: TestContext,
@@ -148,19 +99,19 @@ describe("ONNX export", () => {
       /no classifier/,
     );
     headless.dispose();
-    const psp = join(dir, "pspnet.pth");
-    const t = fromArray(new Float32Array(4), [4]);
-    saveStateDict(
-      psp,
-      new Map([
-        ["ppm.features.0.1.weight", t],
-        ["cls.4.weight", t],
-      ]),
+    // A detector as `kdep transfer det` builds it: refused as a model and as a checkpoint.
+    const detector = new FasterRcnn({ backbone: "resnet18", head: "fpn", numClasses: 3 });
+    assert.throws(
+      () => exportOnnx(detector, join(dir, "d.onnx")),
+      /cannot export a detector \(Faster R-CNN\).*RoIAlign/,
     );
-    const r = await runCli(["export", "--to", "onnx", psp, join(dir, "psp.onnx")]);
+    const det = join(dir, "detector.pth");
+    saveStateDict(det, detector.stateDict());
+    detector.dispose();
+    const r = await runCli(["export", "--to", "onnx", det, join(dir, "det.onnx")]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /pspnet\.pth holds a PSPNet.*Resize, Concat/);
-    const bad = await runCli(["export", "--to", "tflite", psp, join(dir, "psp.tflite")]);
+    assert.match(r.stderr, /detector\.pth holds a detector.*RoIAlign.*not written yet/);
+    const bad = await runCli(["export", "--to", "tflite", det, join(dir, "det.tflite")]);
     assert.match(bad.stderr, /--to.*onnx/);
   });
 });

@@ -29,14 +29,17 @@ const run = (cmd: string, args: string[], cwd: string) =>
 
 const CONSUMER = `
 import { type Backbone, createModel, type DistillOptions, exportOnnx, listModels, nn, noGrad,
-  optim, randn, runDistill, tidy } from "kdep";
+  optim, PSPNet, randn, runDistill, runSegmentation, type SegmentationOptions, tidy } from "kdep";
 const m: Backbone = createModel("resnet18", { numClasses: 3, width: 8 });
 m.eval();
 const shape: number[] = tidy(() => noGrad(() => m.forward(randn([2, 3, 32, 32])).shape));
 const options: DistillOptions = { data: "images", epochs: 1 };
+const seg: SegmentationOptions = { dataset: "folder", data: "seg", backbone: "mobilenet_v2" };
+const psp: PSPNet = new PSPNet({ backbone: "resnet18", numClasses: 2, width: 8 });
 const sgd = new optim.SGD(new nn.Linear(4, 2).parameters(), { lr: 0.1 });
 console.log(JSON.stringify({ shape, models: listModels().length, epochs: options.epochs,
-  functions: [exportOnnx, runDistill, sgd.step].map((f) => typeof f) }));
+  functions: [exportOnnx, runDistill, runSegmentation, sgd.step].map((f) => typeof f),
+  seg: seg.backbone, psp: psp.numClasses }));
 `;
 
 describe("npm pack", () => {
@@ -85,7 +88,9 @@ describe("npm pack", () => {
       shape: [2, 3],
       models: 6,
       epochs: 1,
-      functions: ["function", "function", "function"],
+      functions: ["function", "function", "function", "function"],
+      seg: "mobilenet_v2",
+      psp: 2,
     });
     assert.match(run(join(app, "node_modules", ".bin", "kdep"), ["--help"], app), /export/);
   });

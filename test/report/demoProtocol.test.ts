@@ -35,6 +35,24 @@ function protocolFixture(runsDir: string): DemoReport {
         metric: "mIoU",
         byMethod: { kdep: { runs: [40, 42], mean: 41, spread: Math.SQRT2 } },
       },
+      {
+        task: "detection",
+        metric: "AP50",
+        seeds: [0, 1],
+        seconds: 95,
+        description: "Faster R-CNN fine-tuned on canvases",
+        byMethod: {
+          kdep: { runs: [30, 34], mean: 32, spread: 2 * Math.SQRT2 },
+          random: { runs: [25.5, 28], mean: 26.75, spread: 1.25 * Math.SQRT2 },
+        },
+        also: {
+          metric: "AP",
+          byMethod: {
+            kdep: { runs: [10, 12], mean: 11, spread: Math.SQRT2 },
+            random: { runs: [9, 9], mean: 9, spread: 0 },
+          },
+        },
+      },
     ],
     comparisons: [
       {
@@ -52,6 +70,21 @@ function protocolFixture(runsDir: string): DemoReport {
         },
       },
       { baseline: "sup100", protocol: "linear probe", test: null },
+      {
+        baseline: "random",
+        protocol: "detection",
+        metric: "AP50",
+        test: {
+          n: 2,
+          meanDiff: 5.25,
+          sdDiff: 2.4749,
+          t: 3,
+          df: 1,
+          p: 0.2048,
+          ci: [-16.99, 27.49],
+          level: 0.95,
+        },
+      },
     ],
   };
 }
@@ -96,7 +129,44 @@ test("results, probe and paired-test tables", async () => {
       "| Supervised (100%) | linear probe | — | — | — | — |",
     );
     assert.ok(md.includes("### Segmentation (mIoU %)"));
-    assert.equal(row("| KDEP (SVD + PTS) | 10% | 41"), "| KDEP (SVD + PTS) | 10% | 41.00 ± 1.41 |");
+    assert.equal(
+      row("| Pre-training | Data | mIoU"),
+      "| Pre-training | Data | mIoU % (mean ± std) | mIoU seed 0 | mIoU seed 1 |",
+      "seeds default to the setup's",
+    );
+    assert.equal(
+      row("| KDEP (SVD + PTS) | 10% | 41"),
+      "| KDEP (SVD + PTS) | 10% | 41.00 ± 1.41 | 40.00 | 42.00 |",
+    );
+    // Detection: its own metric, the second metric beside it, per-seed AP50, its description.
+    assert.ok(md.includes("### Detection (AP50 %)"));
+    assert.ok(md.includes("Faster R-CNN fine-tuned on canvases."));
+    assert.equal(
+      row("| Pre-training | Data | AP50"),
+      "| Pre-training | Data | AP50 % (mean ± std) | AP % (mean ± std) | AP50 seed 0 | AP50 seed 1 |",
+    );
+    assert.equal(
+      row("| KDEP (SVD + PTS) | 10% | 32"),
+      "| KDEP (SVD + PTS) | 10% | 32.00 ± 2.83 | 11.00 ± 1.41 | 30.00 | 34.00 |",
+    );
+    assert.equal(
+      row("| Random init | — | 26"),
+      "| Random init | — | 26.75 ± 1.77 | 9.00 ± 0.00 | 25.50 | 28.00 |",
+    );
+    assert.equal(
+      row("| Random init | detection"),
+      "| Random init | detection (AP50) | 5.25 | [-16.99, 27.49] | 3.00 (1) | 0.205 |",
+    );
+    assert.ok(
+      md.join("\n").includes("| Detection | seeds 0, 1, 1 min 35 s for every method and seed |"),
+    );
+    assert.ok(
+      md
+        .join("\n")
+        .includes(
+          "segmentation (mIoU, seeds 0, 1, 2) and detection (AP50 and AP, seeds 0, 1), each scored with its own metric",
+        ),
+    );
     const text = md.join("\n");
     assert.ok(
       text.includes("| Split (class indices) | upstream 0,1,2,3,4 / downstream 5,6,7,8,9 |"),
@@ -115,6 +185,10 @@ test("results, probe and paired-test tables", async () => {
       "best row shifted past the teacher",
     );
     assert.ok(/<table class="tests">[\s\S]*?0\.009/.test(html));
+    const dense = html.match(/<table class="dense">[\s\S]*?<\/table>/g) ?? [];
+    assert.equal(dense.length, 2, "one table per dense task");
+    assert.ok(dense[1].includes("<td>32.00 ± 2.83</td>") || dense[1].includes(">32.00 ± 2.83<"));
+    assert.ok(html.includes("<h3>Detection (AP50 %)</h3>"));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -6,18 +6,22 @@ import { z } from "zod";
 import { runDetection } from "../../api/detection.js";
 import { writeSyntheticDetection } from "../../data/datasets/detSynthetic.js";
 import { DetSettingsSchema } from "../../pipelines/transfer/detection/settings.js";
+import { DistFlags, joinDistributed, splitDistFlags } from "../distOptions.js";
 import { defineCommand, UsageError } from "../options.js";
 
 export const transferDetCommand = defineCommand({
   name: "det",
   description: "detection transfer: Faster R-CNN (C4 or FPN), VOC07 AP50 and COCO AP",
-  schema: DetSettingsSchema,
+  schema: DetSettingsSchema.extend(DistFlags).strict(),
   config: true,
-  run: async (given) => {
+  run: async (settings) => {
+    const [dist, given] = splitDistFlags(settings);
     if (given.head === "c4" && given.backbone === "mobilenet_v2") {
       throw new UsageError("--head c4 needs a ResNet backbone; use --head fpn with mobilenet_v2");
     }
-    const r = await runDetection(given);
+    const distributed = joinDistributed(dist);
+    const r = await runDetection({ ...given, distributed });
+    if (distributed && !distributed.isLead) return;
     const m = r.metrics;
     if (!m) {
       console.log(`Stopped; run the same command again to continue from ${r.runDir}`);

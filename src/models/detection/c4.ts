@@ -18,9 +18,10 @@ export class ResNetC4 extends Module implements DetectionBackbone {
   readonly body: ResNet;
   readonly outChannels: number;
 
-  constructor(name: "resnet18" | "resnet50" | "resnet34" | "resnet101") {
+  /** `width`: the ResNet's base width (64); narrower students load into narrower trunks. */
+  constructor(name: "resnet18" | "resnet50" | "resnet34" | "resnet101", width?: number) {
     super();
-    this.body = this.registerModule("body", resnet(name, { numClasses: 0 }));
+    this.body = this.registerModule("body", resnet(name, { numClasses: 0, width }));
     this.outChannels = this.body.featureDim / 2;
   }
 

@@ -6,7 +6,7 @@ import { Module } from "../../nn/module.js";
 import { noGrad, type Tensor, tidy } from "../../tensor/index.js";
 import { AnchorGenerator } from "./anchors.js";
 import { C4BoxHead, ResNetC4 } from "./c4.js";
-import { type DetectionBackbone, MobileNetV2Fpn, ResNetFpn } from "./fpn.js";
+import { type DetectionBackbone, MobileNetV2Fpn, ResNetFpn, scaledChannels } from "./fpn.js";
 import { MultiScaleRoIAlign } from "./poolers.js";
 import {
   type Detections,
@@ -35,6 +35,9 @@ export interface FasterRcnnOptions {
   roiHeads?: Partial<RoiHeadsOptions>;
   /** Keep the backbone's BatchNorm in eval mode with its parameters fixed. */
   frozenBn?: boolean;
+  /** ResNet base width (64): a narrower trunk for narrow students (ResNet only); FPN's 256
+   * channels and the box head's 1024 scale with it. */
+  width?: number;
 }
 
 export const TRANSFORM_DEFAULTS: TransformOptions = {
@@ -57,12 +60,14 @@ export class FasterRcnn extends Module {
     super();
     const c4 = o.head === "c4";
     if (c4 && o.backbone === "mobilenet_v2") throw new Error("The C4 head needs a ResNet backbone");
+    if (o.width !== undefined && o.backbone === "mobilenet_v2")
+      throw new Error("width applies to ResNet backbones only, not mobilenet_v2");
     this.transform = new RcnnTransform({ ...TRANSFORM_DEFAULTS, ...o.transform });
     const backbone: DetectionBackbone = c4
-      ? new ResNetC4(o.backbone as "resnet18")
+      ? new ResNetC4(o.backbone as "resnet18", o.width)
       : o.backbone === "mobilenet_v2"
         ? new MobileNetV2Fpn()
-        : new ResNetFpn(o.backbone);
+        : new ResNetFpn(o.backbone, o.width);
     this.backbone = this.registerModule("backbone", backbone);
     const anchors = c4
       ? new AnchorGenerator([[32, 64, 128, 256, 512]], [[0.5, 1, 2]])
@@ -83,8 +88,9 @@ export class FasterRcnn extends Module {
       );
     } else {
       const pooler = new MultiScaleRoIAlign({ outputSize: 7, samplingRatio: 2 });
-      const mlp = new TwoMlpHead(backbone.outChannels * 49, 1024);
-      predictor = new FastRcnnPredictor(1024, o.numClasses);
+      const rep = scaledChannels(1024, o.width);
+      const mlp = new TwoMlpHead(backbone.outChannels * 49, rep);
+      predictor = new FastRcnnPredictor(rep, o.numClasses);
       this.roiHeads = this.registerModule(
         "roi_heads",
         new RoiHeads(

@@ -68,16 +68,25 @@ export interface DetectionBackbone extends Module {
   forward(x: Tensor): Tensor[];
 }
 
+/** A channel count of the detector at ResNet base width `width` (the reference's at 64). */
+export const scaledChannels = (channels: number, width?: number) =>
+  width === undefined ? channels : Math.max(8, Math.round((channels * width) / 64));
+
 export class ResNetFpn extends Module implements DetectionBackbone {
   readonly body: ResNet;
   readonly fpn: FeaturePyramidNetwork;
-  readonly outChannels = 256;
+  readonly outChannels: number;
 
-  constructor(name: "resnet18" | "resnet50" | "resnet34" | "resnet101") {
+  /** `width`: the ResNet's base width (64); the pyramid's 256 channels scale with it. */
+  constructor(name: "resnet18" | "resnet50" | "resnet34" | "resnet101", width?: number) {
     super();
-    this.body = this.registerModule("body", resnet(name, { numClasses: 0 }));
+    this.body = this.registerModule("body", resnet(name, { numClasses: 0, width }));
     const c = this.body.featureDim;
-    this.fpn = this.registerModule("fpn", new FeaturePyramidNetwork([c / 8, c / 4, c / 2, c], 256));
+    this.outChannels = scaledChannels(256, width);
+    this.fpn = this.registerModule(
+      "fpn",
+      new FeaturePyramidNetwork([c / 8, c / 4, c / 2, c], this.outChannels),
+    );
   }
 
   get trunk(): ResNet {

@@ -3,7 +3,7 @@
 // maxSize, batch into one zero-padded tensor whose sides are multiples of sizeDivisible;
 // boxes scale with their image, and detections scale back to the original size.
 import { interpolate, pad } from "../../nn/functional.js";
-import { empty, fromArray, stack, type Tensor } from "../../tensor/index.js";
+import { empty, fromArray, manualSeed, stack, type Tensor } from "../../tensor/index.js";
 import { uniform_ } from "./tensorOps.js";
 
 export interface TransformOptions {
@@ -36,6 +36,8 @@ export function resizeBoxes(
 export class RcnnTransform {
   training = true;
   minSizes: readonly number[];
+  /** Per image, a seed set before its size draw in training (see BalancedSampler). */
+  imageSeeds: readonly number[] | null = null;
   readonly #mean: Tensor;
   readonly #std: Tensor;
 
@@ -62,6 +64,7 @@ export class RcnnTransform {
       if (img.ndim !== 3 || img.size(0) !== 3) {
         throw new Error(`Detection input ${i}: expected an image [3, H, W], got [${img.shape}]`);
       }
+      if (this.training && this.imageSeeds) manualSeed(this.imageSeeds[i]);
       const norm = img.sub(this.#mean).div(this.#std);
       const y = this.#resize(norm);
       const size: [number, number] = [y.size(1), y.size(2)];

@@ -1,7 +1,8 @@
 // `kdep demo`: KDEP's claim in miniature on real offline data. Teacher (cached) → SVD on
 // 10% of upstream → distilled student, against random init, supervised 10%, supervised
 // 100%, logit KD and parametric (linear) feature KD; each transferred to held-out classes
-// with few labels over several seeds; a report folder with tables and charts.
+// with few labels over several seeds, and fine-tuned for segmentation and detection on
+// canvases of those classes; a report folder with tables and charts.
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
@@ -12,9 +13,11 @@ import { native } from "../../native/binding.js";
 import { getNumThreads } from "../../tensor/index.js";
 import type { SvdBasis } from "../kdep/alignment.js";
 import { runSvd } from "../kdep/svdPass.js";
+import { denseAll } from "./denseStage.js";
+import { denseTasks } from "./denseTasks.js";
 import { comparisons, findings, TEST_NAME } from "./findings.js";
 import { pretrainAll } from "./pretrain.js";
-import type { DemoReport, MethodResult } from "./result.js";
+import type { DemoReport, DenseTaskResult, MethodResult } from "./result.js";
 import { type DemoSettings, FULL, pretrainTransform, QUICK } from "./settings.js";
 import { classNames, DEFAULT_SPLIT, type DemoSplit, splitName, validateSplit } from "./split.js";
 import { demoTeacher, type TeacherInfo } from "./teacher.js";
@@ -47,18 +50,22 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   const student = (numClasses: number) =>
     createModel(s.student.arch, { numClasses, width: s.width });
 
-  const data = await demoData(s, split, o.fmnistDir);
+  const fmnistDir = o.fmnistDir ?? process.env.KDEP_FMNIST ?? "/usr/share/datasets/fashion-mnist";
+  // Each stage's start, with the time elapsed so far: the stages' times from one log.
+  const stage = (what: string) =>
+    log(`${what} (at ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  const data = await demoData(s, split, fmnistDir);
   log(
     `demo (${s.mode}, ${splitName(split)}): upstream ${data.upstream.length} images of ${split.upstream.length} classes, subset ${data.subset.length}; downstream ${split.downstream.length} classes, ${s.transfer.perClass} labels each; seeds ${seeds.join(", ")}`,
   );
-  log("1/5 teacher");
+  stage("1/6 teacher");
   const teacher = await demoTeacher(s, data.upstream, data.upstreamTest, progress);
   log(
     `teacher ${teacher.id}: upstream test top-1 ${teacher.accuracy.toFixed(2)}%${teacher.cached ? " (cached)" : ""}`,
   );
-  log("2/5 SVD of the teacher's features on the 10% subset");
+  stage("2/6 SVD of the teacher's features on the 10% subset");
   const svd = await svdStage(s, teacher, data.subset, runs, progress);
-  log("3/5 pre-training the students");
+  stage("3/6 pre-training the students");
   const pre = await pretrainAll({
     ...data,
     s,
@@ -70,12 +77,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     progress,
     log,
   });
-  log("4/5 upstream linear probes");
+  stage("4/6 upstream linear probes");
   const upstream = await upstreamProbes({ ...data, s, runs, student, progress, log }, pre);
-  log("5/5 transfer to the held-out classes (fine-tune and linear probe)");
+  stage("5/6 transfer to the held-out classes (fine-tune and linear probe)");
   const transferred = await transferAll({ ...data, s, runs, seeds, student, progress, log }, pre);
   const methods = transferred.map((m) => ({ ...m, upstream: upstream.get(m.id) }));
-  return demoReport(s, { data, split, teacher, seeds, methods, runs, started });
+  stage("6/6 segmentation and detection on canvases of the held-out classes");
+  const tasks = await denseTasks(s, split, fmnistDir, runs);
+  const dense = await denseAll({ s, runs, seeds, tasks, progress, log }, pre);
+  stage("done");
+  return demoReport(s, { data, split, teacher, seeds, methods, dense, runs, started });
 }
 
 interface DemoData {
@@ -90,14 +101,9 @@ interface DemoData {
 }
 
 /** Upstream and downstream tasks are disjoint sets of Fashion-MNIST classes. */
-async function demoData(
-  s: DemoSettings,
-  split: DemoSplit,
-  fmnistDir: string | undefined,
-): Promise<DemoData> {
+async function demoData(s: DemoSettings, split: DemoSplit, dir: string): Promise<DemoData> {
   const UPSTREAM = classNames(split.upstream);
   const DOWNSTREAM = classNames(split.downstream);
-  const dir = fmnistDir ?? process.env.KDEP_FMNIST ?? "/usr/share/datasets/fashion-mnist";
   const train = await fashionMnist(dir, "train");
   const test = await fashionMnist(dir, "test");
   let upstream = subsetByClasses(train, UPSTREAM, "fashion-mnist upstream");
@@ -151,11 +157,12 @@ function demoReport(
     teacher: TeacherInfo;
     seeds: number[];
     methods: MethodResult[];
+    dense: DenseTaskResult[];
     runs: string;
     started: number;
   },
 ): DemoReport {
-  const { data, teacher, methods } = r;
+  const { data, teacher, methods, dense } = r;
   return {
     title: "KDEP in miniature: Fashion-MNIST",
     createdAt: new Date().toISOString(),
@@ -200,8 +207,9 @@ function demoReport(
       },
     },
     methods,
-    comparisons: comparisons(methods, 0.95),
-    findings: findings(methods, 0.95),
+    dense,
+    comparisons: comparisons(methods, 0.95, dense),
+    findings: findings(methods, 0.95, dense),
     totalSeconds: (Date.now() - r.started) / 1000,
     runsDir: r.runs,
   };

@@ -12,10 +12,16 @@ export interface SeedRuns {
   spread: number;
 }
 
+/** How a comparison's numbers were measured: the classification protocols, or a dense task
+ * (fine-tuned, scored with the task's own metric). */
+export type Protocol = "fine-tune" | "linear probe" | "segmentation" | "detection";
+
 /** KDEP against one baseline under one transfer protocol, paired over seeds. */
 export interface Comparison {
   baseline: string;
-  protocol: "fine-tune" | "linear probe";
+  protocol: Protocol;
+  /** The metric compared, for a dense task ("mIoU", "AP50"); top-1 otherwise. */
+  metric?: string;
   /** null with fewer than 2 seeds. */
   test: PairedTest | null;
 }
@@ -42,12 +48,20 @@ export interface MethodResult {
 /**
  * A dense-prediction transfer row group (segmentation: mIoU %, detection: AP50 %) on an
  * offline task built from Fashion-MNIST canvases: per pre-training method id, one value per
- * seed. The demo fills it once those transfers exist; the report prints one table per task.
+ * seed. The report prints one table per task; the verdicts compare `metric`.
  */
 export interface DenseTaskResult {
   task: "segmentation" | "detection";
   metric: "mIoU" | "AP50";
   byMethod: Record<string, SeedRuns>;
+  /** A second metric shown beside the first (detection: COCO AP at IoU 0.50:0.95). */
+  also?: { metric: string; byMethod: Record<string, SeedRuns> };
+  /** The seeds of `byMethod`'s runs (default: the setup's seeds). */
+  seeds?: number[];
+  /** The task and its protocol in one sentence (data, model, schedule). */
+  description?: string;
+  /** Wall time of the whole task (every method and seed), seconds. */
+  seconds?: number;
 }
 
 export interface DemoReport {

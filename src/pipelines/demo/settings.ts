@@ -1,7 +1,8 @@
 // The demo's experiment, as data: KDEP's claim in miniature on Fashion-MNIST. Upstream
 // (pre-training) and downstream (transfer) tasks are split by classes, so transfer is to
 // classes the teacher never saw, with few labels. Sizes are chosen so the full demo runs in
-// under 15 minutes on 2 cores from a cold cache (about 8 CPU-minutes on one thread).
+// under 15 minutes on 2 cores from a cold cache (about 8 CPU-minutes on one thread for the
+// classification stages, about 4 more for the segmentation and detection rows).
 import type { TransformStep } from "../../data/transforms/pipeline.js";
 import { classNames, DEFAULT_SPLIT } from "./split.js";
 
@@ -38,6 +39,45 @@ export interface DemoSettings {
    * `testPerClass` upstream test images per class. */
   upstreamProbe: { epochs: number; batchSize: number; lr: number; testPerClass: number };
   seeds: number[];
+  /** Segmentation and detection transfer on canvases of the held-out classes. */
+  dense: DenseSettings;
+}
+
+/**
+ * The dense tasks: each pre-trained student fine-tuned as a PSPNet backbone and as a Faster
+ * R-CNN (FPN) trunk on offline tasks pasted from the downstream classes' images, with the
+ * first `seeds` of the run's seeds. Channel counts of the heads scale with the student's
+ * width (PSPNet's 512, FPN's 256, the box head's 1024 at width 64); the base lrs are the
+ * recipes' (PSPNet 0.01 at batch 16; Faster R-CNN 0.02 at 16 images per iteration, scaled
+ * down for smaller batches).
+ */
+export interface DenseSettings {
+  seeds: number;
+  seg: {
+    /** Canvases: side, objects per canvas, object scale over 28 px. */
+    size: number;
+    objects: [number, number];
+    scale: [number, number];
+    train: number;
+    val: number;
+    epochs: number;
+    batchSize: number;
+    lr: number;
+  };
+  det: {
+    /** Canvas sides drawn from [minSide, maxSide]; objects up to maxObjects. */
+    minSide: number;
+    maxSide: number;
+    maxObjects: number;
+    train: number;
+    val: number;
+    /** Short side the detector resizes to, in training and test. */
+    imageSize: number;
+    iterations: number;
+    batchSize: number;
+    lr: number;
+    roiBatchPerImage: number;
+  };
 }
 
 /** Five seeds: enough pairs for the paired t-test behind each verdict to have power. */
@@ -65,6 +105,31 @@ export const FULL: DemoSettings = {
   probe: { epochs: 20, batchSize: 32, lr: 0.1 },
   upstreamProbe: { epochs: 4, batchSize: 128, lr: 0.1, testPerClass: 200 },
   seeds: DEFAULT_SEEDS,
+  dense: {
+    seeds: 3,
+    seg: {
+      size: 48,
+      objects: [1, 2],
+      scale: [0.9, 1.3],
+      train: 48,
+      val: 32,
+      epochs: 16,
+      batchSize: 8,
+      lr: 0.01,
+    },
+    det: {
+      minSide: 96,
+      maxSide: 160,
+      maxObjects: 3,
+      train: 64,
+      val: 32,
+      imageSize: 96,
+      iterations: 64,
+      batchSize: 2,
+      lr: 0.005,
+      roiBatchPerImage: 64,
+    },
+  },
 };
 
 export const QUICK: DemoSettings = {
@@ -82,6 +147,31 @@ export const QUICK: DemoSettings = {
   probe: { epochs: 10, batchSize: 32, lr: 0.1 },
   upstreamProbe: { epochs: 2, batchSize: 64, lr: 0.1, testPerClass: 100 },
   seeds: DEFAULT_SEEDS,
+  dense: {
+    seeds: 2,
+    seg: {
+      size: 48,
+      objects: [1, 2],
+      scale: [0.9, 1.3],
+      train: 24,
+      val: 16,
+      epochs: 8,
+      batchSize: 8,
+      lr: 0.01,
+    },
+    det: {
+      minSide: 96,
+      maxSide: 160,
+      maxObjects: 3,
+      train: 32,
+      val: 16,
+      imageSize: 96,
+      iterations: 24,
+      batchSize: 2,
+      lr: 0.005,
+      roiBatchPerImage: 64,
+    },
+  },
 };
 
 // Fashion-MNIST's overall mean/std, replicated over the 3 channels the networks take.

@@ -1,10 +1,6 @@
 // The forward passes of the zoo's networks written as ONNX nodes, mirroring each model's
 // forward() (resnet.ts, mobilenetv2.ts) layer for layer. A new network is one more entry in
-// ONNX_GRAPHS. PSPNet would reuse the ResNet body (dilated convs are Conv's `dilations`) and
-// add Resize (bilinear, align_corners → coordinate_transformation_mode "align_corners") and
-// Concat; its pyramid's adaptive pooling to 2×2, 3×3 and 6×6 has no ONNX operator, so that
-// graph needs a fixed input size, where each bin is an AveragePool whose kernel and stride
-// follow from the map size.
+// ONNX_GRAPHS. PSPNet (pspnetGraph.ts) reuses the block emitters exported here.
 
 import { ConvBnAct, type InvertedResidual, MobileNetV2 } from "../../models/mobilenetv2.js";
 import { type BasicBlock, Bottleneck, ResNet } from "../../models/resnet.js";
@@ -24,11 +20,11 @@ export interface OnnxGraphEntry {
   classifier(e: OnnxEmitter, m: Module, pooled: string): string | null;
 }
 
-function convBn(e: OnnxEmitter, conv: Conv2d, bn: BatchNorm2d, x: string): string {
+export function convBn(e: OnnxEmitter, conv: Conv2d, bn: BatchNorm2d, x: string): string {
   return e.batchNorm(bn, e.conv(conv, x));
 }
 
-function resnetBlock(e: OnnxEmitter, b: BasicBlock | Bottleneck, x: string): string {
+export function resnetBlock(e: OnnxEmitter, b: BasicBlock | Bottleneck, x: string): string {
   const p = e.nameOf(b);
   let y = e.relu(convBn(e, b.conv1, b.bn1, x), `${p}.relu1`);
   if (b instanceof Bottleneck) {
@@ -62,12 +58,12 @@ const resnetEntry: OnnxGraphEntry = {
   },
 };
 
-function convBnAct(e: OnnxEmitter, c: ConvBnAct, x: string): string {
+export function convBnAct(e: OnnxEmitter, c: ConvBnAct, x: string): string {
   const y = convBn(e, c.conv, c.bn, x);
   return c.act ? e.relu6(y, `${e.nameOf(c)}.2`) : y;
 }
 
-function invertedResidual(e: OnnxEmitter, block: InvertedResidual, x: string): string {
+export function invertedResidual(e: OnnxEmitter, block: InvertedResidual, x: string): string {
   let y = x;
   const layers = (block.conv as Sequential).layers;
   for (let i = 0; i < layers.length; i++) {
@@ -79,17 +75,19 @@ function invertedResidual(e: OnnxEmitter, block: InvertedResidual, x: string): s
   return block.useResConnect ? e.add(y, x, `${e.nameOf(block)}.add`) : y;
 }
 
+/** MobileNetV2's `features` (stem, inverted residuals, last 1×1 conv). */
+export function mobilenetBody(e: OnnxEmitter, body: Sequential, input: string): string {
+  let y = input;
+  for (const l of body.layers) {
+    y = l instanceof ConvBnAct ? convBnAct(e, l, y) : invertedResidual(e, l as InvertedResidual, y);
+  }
+  return y;
+}
+
 const mobilenetEntry: OnnxGraphEntry = {
   name: "MobileNetV2",
   matches: (m) => m instanceof MobileNetV2,
-  features(e, m, input) {
-    let y = input;
-    for (const l of (m as MobileNetV2).body.layers) {
-      y =
-        l instanceof ConvBnAct ? convBnAct(e, l, y) : invertedResidual(e, l as InvertedResidual, y);
-    }
-    return y;
-  },
+  features: (e, m, input) => mobilenetBody(e, (m as MobileNetV2).body, input),
   // Dropout is the identity at inference: only the Linear is emitted.
   classifier: (e, m, pooled) => {
     const fc = (m as MobileNetV2).fc;

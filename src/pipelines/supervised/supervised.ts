@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
 import type { Batch } from "../../data/loader.js";
 import type { TransformStep } from "../../data/transforms/pipeline.js";
+import type { DistGroup } from "../../distributed/group.js";
 import { saveStateDict } from "../../io/tensors.js";
 import type { Backbone } from "../../models/backbone.js";
 import { F } from "../../nn/index.js";
@@ -35,6 +36,8 @@ export interface SupervisedInputs {
   workers?: number;
   seed?: number;
   progress?: "auto" | "bar" | "lines" | "quiet";
+  /** Data-parallel group (src/distributed): batchSize stays global; rank 0 alone writes. */
+  distributed?: DistGroup;
 }
 
 export interface SupervisedResult extends TrainResult {
@@ -51,7 +54,7 @@ const MAY_CHANGE_ON_RESUME = ["out", "workers", "epochs", "evalEvery", "progress
 export async function runSupervised(o: SupervisedInputs): Promise<SupervisedResult> {
   const seed = o.seed ?? 0;
   const weightsPath = join(o.out, WEIGHTS_FILE);
-  const { createModel: _m, train: _t, val: _v, ...plain } = o;
+  const { createModel: _m, train: _t, val: _v, distributed, ...plain } = o;
   // The default schedule follows the epochs: recorded resolved, a longer resume is refused.
   const schedule: Schedule = o.schedule ?? {
     kind: "multistep",
@@ -68,6 +71,7 @@ export async function runSupervised(o: SupervisedInputs): Promise<SupervisedResu
     epochs: o.epochs,
     evalEvery: o.val ? (o.evalEvery ?? o.epochs) : 0,
     progress: o.progress,
+    distributed,
     data: {
       dataset: o.train,
       batchSize: o.batchSize,

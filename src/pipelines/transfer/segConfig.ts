@@ -101,6 +101,10 @@ export const SegConfigSchema = z
       .boolean()
       .default(false)
       .describe("every val prediction as a label PNG in predictions/labels/"),
+    syncBn: z
+      .boolean()
+      .default(true)
+      .describe("data-parallel runs: BatchNorm statistics over all ranks (SyncBatchNorm)"),
     seed: z.number().int().min(0).default(0).describe("random seed"),
     workers: z.number().int().min(0).default(2).describe("loader worker threads"),
     out: z.string().default("runs/seg").describe("run folder").meta({ arg: "dir" }),

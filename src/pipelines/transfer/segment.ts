@@ -5,6 +5,8 @@
 import { join } from "node:path";
 import type { Batch } from "../../data/loader.js";
 import { segTrainTransform } from "../../data/transforms/segmentation.js";
+import type { DistGroup } from "../../distributed/group.js";
+import { convertSyncBatchNorm, useSyncBn } from "../../distributed/syncBatchNorm.js";
 import { atomicWriteFile } from "../../io/atomicWrite.js";
 import { saveStateDict } from "../../io/tensors.js";
 import type { PSPNet } from "../../models/pspnet.js";
@@ -27,8 +29,14 @@ export interface SegmentInputs {
   progress?: "auto" | "bar" | "lines" | "quiet";
   /** Test hook: stop (as Ctrl-C does) after this many steps. */
   stopAfterSteps?: number;
+  /**
+   * Data-parallel group (src/distributed): batchSize stays global; SyncBatchNorm unless
+   * config.syncBn is false; every rank evaluates, rank 0 alone writes.
+   */
+  distributed?: DistGroup;
 }
 
+/** What a segmentation transfer run returns (result.json's content, plus the model). */
 export interface SegmentResult {
   bestMIoU: number;
   bestEpoch: number;
@@ -107,6 +115,8 @@ function summary(
 export async function runSegmentation(inputs: SegmentInputs): Promise<SegmentResult> {
   const c = inputs.config;
   const runDir = c.out;
+  const dist = inputs.distributed;
+  const lead = !dist || dist.isLead;
   const sliding = {
     crop: [c.crop, c.crop] as [number, number],
     baseSize: c.baseSize,
@@ -114,7 +124,7 @@ export async function runSegmentation(inputs: SegmentInputs): Promise<SegmentRes
     flip: c.evalFlip,
     workers: c.workers,
     device: c.device,
-    progress: inputs.progress !== "quiet",
+    progress: lead && inputs.progress !== "quiet",
   };
   let last: SegMetrics | null = null;
   let best = { miou: -1, epoch: 0 };
@@ -122,7 +132,9 @@ export async function runSegmentation(inputs: SegmentInputs): Promise<SegmentRes
     const final = epoch === c.epochs;
     const { metrics } = await evaluateSegmentation(model, inputs.data.val, {
       ...sliding,
-      ...(final ? { outDir: runDir, saveImages: c.saveImages, saveLabels: c.saveLabels } : {}),
+      ...(final && lead
+        ? { outDir: runDir, saveImages: c.saveImages, saveLabels: c.saveLabels }
+        : {}),
     });
     model.train();
     last = metrics;
@@ -152,6 +164,7 @@ export async function runSegmentation(inputs: SegmentInputs): Promise<SegmentRes
       const model = inputs.createModel();
       model.to(c.device);
       model.train();
+      if (dist && useSyncBn(c.syncBn, dist)) convertSyncBatchNorm(model, dist);
       const groups = model.paramGroups();
       return {
         model,
@@ -161,13 +174,13 @@ export async function runSegmentation(inputs: SegmentInputs): Promise<SegmentRes
             const indices = b.indices;
             const { images, masks } = toTensors(b, c.device);
             checkLabels(masks!, model.numClasses, indices, inputs.data);
-            return segTrainStep(model, optimizer, images, masks!, c.auxWeight);
+            return segTrainStep(model, optimizer, images, masks!, c.auxWeight, dist);
           }),
         evaluate: async (epoch: number) => {
           const r = await evaluate(model, epoch);
           if (r.miou > best.miou) {
             best = { miou: r.miou, epoch };
-            saveStateDict(join(runDir, "best.pth"), model.stateDict());
+            if (lead) saveStateDict(join(runDir, "best.pth"), model.stateDict());
           }
           return { ...r, best_miou: best.miou };
         },
@@ -179,17 +192,18 @@ export async function runSegmentation(inputs: SegmentInputs): Promise<SegmentRes
     },
     progress: inputs.progress,
     stopAfterSteps: inputs.stopAfterSteps,
+    distributed: dist,
   });
   const model = result.parts.model;
   for (const h of result.history)
     if (typeof h.miou === "number" && h.miou > best.miou) best = { miou: h.miou, epoch: h.epoch };
   if (!result.stopped) {
-    saveStateDict(join(runDir, "model.pth"), model.stateDict());
+    if (lead) saveStateDict(join(runDir, "model.pth"), model.stateDict());
     // No evaluation at the last epoch (evalEvery 0, or resumed after it): one now.
     if (last === null || result.history.at(-1)?.miou === undefined) await evaluate(model, c.epochs);
   }
   const out = summary(inputs.data.classes, best, last as SegMetrics | null, result, runDir);
-  if (!result.stopped) {
+  if (!result.stopped && lead) {
     const json = Buffer.from(`${JSON.stringify(out, null, 2)}\n`, "utf8");
     atomicWriteFile(join(runDir, "result.json"), json);
   }

@@ -7,6 +7,8 @@ export interface DetConfig {
   dataset: DetDatasetKind;
   data: string;
   backbone: DetectionBackboneName;
+  /** ResNet base width (64); set for a narrow student's checkpoint. */
+  width?: number;
   head: DetectionHead;
   /** Backbone weights spec (file, URL, torchvision:<arch>) or "none" for random init. */
   weights: string;
@@ -26,6 +28,8 @@ export interface DetConfig {
   testSize: number;
   maxSize: number;
   frozenBn: boolean;
+  /** Data-parallel runs: trainable BatchNorm statistics over all ranks. */
+  syncBn: boolean;
   /** RoIs sampled per training image (512). */
   roiBatchPerImage: number;
   /** RPN proposals kept per image before NMS, [training, testing] (2000, 1000). */
@@ -40,6 +44,8 @@ export interface DetConfig {
   drawImages: number;
   /** Evaluate on the first N val images only (0 = all). */
   evalImages: number;
+  /** Threads decoding training images ahead of the loop (0 = the main thread). */
+  workers: number;
 }
 
 const range = (a: number, b: number, step: number) =>
@@ -67,6 +73,7 @@ export function detDefaults(kind: DetDatasetKind, over: Partial<DetConfig> = {})
     testSize: 800,
     maxSize: 1333,
     frozenBn: false,
+    syncBn: true,
     roiBatchPerImage: 512,
     rpnPreNms: [2000, 1000],
     rpnPostNms: [2000, 1000],
@@ -74,6 +81,7 @@ export function detDefaults(kind: DetDatasetKind, over: Partial<DetConfig> = {})
     checkpointEvery: 1000,
     drawImages: 4,
     evalImages: 0,
+    workers: 2,
     ...over,
   };
 }

@@ -2,12 +2,17 @@
 // pixels, labels 1-based (0 is the background); horizontal flips for training.
 
 import type { DetRecord } from "../../../data/datasets/detection.js";
+import type { DecodedRgb } from "../../../data/detDecode.js";
 import { decodeRgb } from "../../../data/image.js";
 import type { Targets } from "../../../models/detection/roiHeads.js";
 import { fromArray, type Tensor } from "../../../tensor/index.js";
 
 export async function loadImage(r: DetRecord): Promise<Tensor> {
-  const img = await decodeRgb(r.file, r.file);
+  return imageTensor(r, await decodeRgb(r.file, r.file));
+}
+
+/** A decoded image of a record as the detector takes it; its size must be the annotated one. */
+export function imageTensor(r: DetRecord, img: DecodedRgb): Tensor {
   if (img.width !== r.width || img.height !== r.height) {
     throw new Error(
       `${r.file}: the image is ${img.width}×${img.height} but its annotation says ${r.width}×${r.height}`,

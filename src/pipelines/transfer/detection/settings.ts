@@ -17,6 +17,12 @@ export const DetSettingsSchema = z
       .enum(["resnet18", "resnet50", "mobilenet_v2"])
       .default("resnet18")
       .describe("backbone"),
+    width: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("ResNet base width (64); narrower for a narrow student"),
     head: z.enum(["c4", "fpn"]).default("c4").describe("box head (mobilenet_v2 needs fpn)"),
     weights: z
       .string()
@@ -43,6 +49,12 @@ export const DetSettingsSchema = z
     testSize: z.number().int().positive().optional().describe("test short side (800)"),
     maxSize: z.number().int().positive().optional().describe("long side cap (1333)"),
     frozenBn: z.boolean().optional().describe("keep the backbone's BatchNorm fixed"),
+    syncBn: z
+      .boolean()
+      .default(true)
+      .describe(
+        "data-parallel runs: trainable BatchNorm statistics over all ranks (SyncBatchNorm)",
+      ),
     roiBatchPerImage: z
       .number()
       .int()
@@ -75,6 +87,7 @@ export const DetSettingsSchema = z
       .min(0)
       .optional()
       .describe("evaluate on the first n val images (0: all)"),
+    workers: z.number().int().min(0).optional().describe("image decoding threads (2)"),
   })
   .strict();
 

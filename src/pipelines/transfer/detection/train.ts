@@ -1,9 +1,13 @@
 // Detection transfer: Faster R-CNN on a pre-trained backbone, trained by iterations with
 // SGD (momentum, weight decay), linear warm-up and step drops per iteration, on the shared
 // training loop (checkpoints, exact resume, Ctrl-C, logs); then evaluated on the val set.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DetDataset, DetRecord } from "../../../data/datasets/detection.js";
-import { Rng } from "../../../data/rng.js";
+import { type DecodedRgb, DecodePool } from "../../../data/detDecode.js";
+import { hashKey, Rng } from "../../../data/rng.js";
+import { type DistGroup, shardOptions } from "../../../distributed/group.js";
+import { convertSyncBatchNorm, useSyncBn } from "../../../distributed/syncBatchNorm.js";
 import { atomicWriteFile } from "../../../io/atomicWrite.js";
 import { FasterRcnn } from "../../../models/detection/fasterRcnn.js";
 import type { Targets } from "../../../models/detection/roiHeads.js";
@@ -15,11 +19,13 @@ import { type BatchSource, type RunParts, runTraining } from "../../common/run.j
 import type { DetConfig } from "./config.js";
 import { trainableRecords } from "./data.js";
 import { type DetMetrics, evaluateDetector } from "./evaluate.js";
-import { loadImage, targetsOf } from "./images.js";
+import { imageTensor, targetsOf } from "./images.js";
 
 export interface DetBatch {
   images: Tensor[];
   targets: Targets[];
+  /** Each image's position in the run's stream of training images (keys its draws). */
+  positions: number[];
 }
 
 /** What a detection transfer run did: its val scores, and where it wrote its files. */
@@ -43,6 +49,7 @@ export function buildDetector(
 ): FasterRcnn {
   const model = new FasterRcnn({
     backbone: c.backbone,
+    ...(c.width !== undefined ? { width: c.width } : {}),
     head: c.head,
     numClasses: numClasses + 1,
     transform: { minSize: c.trainSizes, maxSize: c.maxSize },
@@ -60,44 +67,98 @@ export function buildDetector(
   return model;
 }
 
-/** The images of global step `step`: a seeded shuffle per pass over the training images. */
+/**
+ * The images of global step `step` (a seeded shuffle per pass over the training images) that
+ * are this rank's: `share` of them from `first` on, a consecutive slice of the global batch.
+ */
 function stepRecords(
   records: DetRecord[],
   c: DetConfig,
   step: number,
-): { r: DetRecord; flip: boolean }[] {
+  first = 0,
+  share = c.batchSize,
+): { r: DetRecord; flip: boolean; pos: number }[] {
   const out = [];
-  for (let k = 0; k < c.batchSize; k++) {
+  for (let k = first; k < first + share; k++) {
     const pos = step * c.batchSize + k;
     const pass = Math.floor(pos / records.length);
     const order = new Rng(c.seed, 7, pass).permutation(records.length);
     out.push({
       r: records[order[pos % records.length]],
       flip: new Rng(c.seed, 8, pos).random() < 0.5,
+      pos,
     });
   }
   return out;
 }
 
-async function loadBatch(items: { r: DetRecord; flip: boolean }[]): Promise<DetBatch> {
-  const images: Tensor[] = [];
-  const targets: Targets[] = [];
-  for (const { r, flip } of items) {
-    const img = await loadImage(r);
-    images.push(flip ? img.flip(2) : img);
-    targets.push(targetsOf(r, flip));
+/**
+ * Decodes the images of steps ahead on `pool`'s threads (this rank's `share` of each step
+ * from `first` on); yields each step's batch in order.
+ */
+async function* detBatches(
+  pool: DecodePool,
+  records: DetRecord[],
+  c: DetConfig,
+  start: number,
+  first: number,
+  share: number,
+): AsyncGenerator<DetBatch> {
+  const ahead = new Map<number, Promise<DecodedRgb[]>>();
+  const want = (s: number) => {
+    if (s >= c.iterations || ahead.has(s)) return;
+    const p = pool.decode(stepRecords(records, c, s, first, share).map((x) => x.r.file));
+    p.catch(() => {}); // observed when awaited
+    ahead.set(s, p);
+  };
+  for (let s = start; s < c.iterations; s++) {
+    for (let k = s; k <= s + Math.max(1, 2 * pool.numWorkers); k++) want(k);
+    const decoded = await ahead.get(s)!;
+    ahead.delete(s);
+    const items = stepRecords(records, c, s, first, share);
+    yield {
+      images: items.map(({ r, flip }, k) => {
+        const img = imageTensor(r, decoded[k]);
+        return flip ? img.flip(2) : img;
+      }),
+      targets: items.map(({ r, flip }) => targetsOf(r, flip)),
+      positions: items.map((i) => i.pos),
+    };
   }
-  return { images, targets };
+}
+
+/**
+ * The size choice and the RPN's and RoI heads' samples of each image draw from a seed of
+ * its own (run seed, position), so they do not depend on which images share its batch: a
+ * data-parallel run samples what one process with the whole batch samples.
+ */
+function seedImages(model: FasterRcnn, seed: number, positions: number[]): void {
+  const seeds = (stream: number) => positions.map((p) => hashKey(seed, stream, p));
+  model.transform.imageSeeds = seeds(9);
+  model.rpn.sampler.imageSeeds = seeds(10);
+  model.roiHeads.sampler.imageSeeds = seeds(11);
 }
 
 export interface DetRunOptions {
   progress?: "auto" | "bar" | "lines" | "quiet";
   /** Test hook: stop (as Ctrl-C would) after this many iterations of this process. */
   stopAfterSteps?: number;
+  /**
+   * Data-parallel group: batchSize stays global, each rank trains on its slice of every
+   * step's images; SyncBatchNorm unless syncBn is false; rank 0 alone evaluates and writes.
+   */
+  distributed?: DistGroup;
 }
 
-/** Settings a resumed run may change: where things are and what the evaluation shows. */
-const MAY_CHANGE_ON_RESUME = ["out", "data", "checkpointEvery", "drawImages", "evalImages"];
+/** Settings a resumed run may change: where things are, decoding threads, what the evaluation shows. */
+const MAY_CHANGE_ON_RESUME = [
+  "out",
+  "data",
+  "checkpointEvery",
+  "drawImages",
+  "evalImages",
+  "workers",
+];
 
 export async function runDetection(
   c: DetConfig,
@@ -107,12 +168,14 @@ export async function runDetection(
   const records = trainableRecords(data.train);
   if (records.length === 0) throw new Error(`${c.data}: no training image has an object`);
   const weights = c.weights === "none" ? null : (await resolveWeights(c.weights)).path;
+  const dist = o.distributed;
+  const share = shardOptions(dist, c.batchSize).batchSize;
+  const first = dist ? dist.rank * share : 0;
+  const pool = new DecodePool(c.workers);
   const source: BatchSource<DetBatch> = {
     batchesPerEpoch: c.iterations,
-    epoch: async function* (_epoch, _signal, start) {
-      for (let s = start; s < c.iterations; s++) yield await loadBatch(stepRecords(records, c, s));
-    },
-    close: async () => {},
+    epoch: (_epoch, _signal, start) => detBatches(pool, records, c, start, first, share),
+    close: () => pool.close(),
   };
   const r = await runTraining<DetBatch, RunParts<DetBatch> & { model: FasterRcnn }>({
     name: "det",
@@ -131,13 +194,24 @@ export async function runDetection(
     checkpointEvery: c.checkpointEvery,
     progress: o.progress,
     stopAfterSteps: o.stopAfterSteps,
+    distributed: dist,
     build: () => {
-      const model = buildDetector(c, data.train.classes.length, weights);
+      const lead = !dist || dist.isLead;
+      const model = buildDetector(
+        c,
+        data.train.classes.length,
+        weights,
+        lead && o.progress !== "quiet",
+      );
       model.train();
+      if (dist && useSyncBn(c.syncBn, dist)) convertSyncBatchNorm(model, dist);
       return {
         model,
         params: model.parameters().filter((p) => p.requiresGrad),
-        step: (b, { optimizer }) => detStep(model, b, optimizer),
+        step: (b, { optimizer }) => {
+          seedImages(model, c.seed, b.positions);
+          return detStep(model, b, optimizer);
+        },
         batchSize: (b) => b.images.length,
         state: () => ({ model: model.stateDict() }) as Record<string, CheckpointValue>,
         restore: (st) => {
@@ -147,6 +221,12 @@ export async function runDetection(
     },
   });
   if (r.stopped) return { metrics: null, seconds: r.seconds, runDir: c.out, stopped: true };
+  // Rank 0 evaluates and writes result.json; the others wait for it and read it.
+  const resultPath = join(c.out, "result.json");
+  if (dist && !dist.isLead) {
+    await dist.leadDone();
+    return JSON.parse(readFileSync(resultPath, "utf8")) as DetRunResult;
+  }
   const model = r.parts.model;
   model.transform.setMinSize(c.testSize);
   const metrics = await evaluateDetector(model, data.test, c.out, {
@@ -154,7 +234,8 @@ export async function runDetection(
     draw: c.drawImages,
   });
   const out = { metrics, seconds: r.seconds, runDir: c.out, stopped: false };
-  atomicWriteFile(join(c.out, "result.json"), Buffer.from(`${JSON.stringify(out, null, 2)}\n`));
+  atomicWriteFile(resultPath, Buffer.from(`${JSON.stringify(out, null, 2)}\n`));
+  await dist?.leadDone();
   return out;
 }
 
