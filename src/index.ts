@@ -12,8 +12,8 @@
  *   safetensors, .npy, state dicts of tensors.
  * - Data: datasets, the worker-thread {@link DataLoader}, torchvision-exact transforms.
  * - Pipelines taking plain option objects, validated as the CLI validates its flags:
- *   {@link runSvd}, {@link runDistill}, {@link runClassification}, {@link runSegmentation},
- *   {@link runDetection}, {@link convertCheckpoint},
+ *   {@link runSvd}, {@link runTargets}, {@link runDistill}, {@link runClassification},
+ *   {@link runSegmentation}, {@link runDetection}, {@link convertCheckpoint},
  *   {@link exportCheckpointOnnx} / {@link exportOnnx} (classifiers, backbones, PSPNet),
  *   {@link runDemo}.
  *
@@ -39,6 +39,11 @@ export {
   type SuiteOptions,
   type SuiteResult,
 } from "./api/suite.js";
+export {
+  runTargets,
+  type TargetsOptions,
+  type TargetsRunResult,
+} from "./api/targets.js";
 export type { LogFn } from "./api/teacher.js";
 export { type ClassificationOptions, runClassification } from "./api/transfer.js";
 export { valTransform } from "./api/transforms.js";
@@ -145,6 +150,7 @@ export {
 } from "./pipelines/export/index.js";
 export type { DistillResult } from "./pipelines/kdep/distill.js";
 export { loadSvd, type SvdManifest } from "./pipelines/kdep/svdPass.js";
+export type { TargetManifest } from "./pipelines/kdep/targetCacheFormat.js";
 export type { ClassifyResult } from "./pipelines/transfer/classify.js";
 export type { DetMetrics } from "./pipelines/transfer/detection/evaluate.js";
 export type { DetRunResult } from "./pipelines/transfer/detection/train.js";

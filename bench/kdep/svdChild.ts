@@ -20,5 +20,6 @@ console.log(
     peak_mib: peakRssMiB(),
     // Minor page faults: what the allocator's caching saves, independent of machine load.
     minor_faults: process.resourceUsage().minorPageFault,
+    cache: T.cpuCacheStats(),
   }),
 );

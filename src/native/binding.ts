@@ -75,7 +75,12 @@ export interface Binding {
   cudaDeviceCount(): number;
   version(): { libtorch?: string; parallel: string };
   tuneAllocator(mmapThreshold: number, trimThreshold: number, mmapMax?: number): boolean;
-  installCpuCache(minBytes: number, maxFreeBytes: number): boolean;
+  installCpuCache(
+    minBytes: number,
+    maxFreeBytes: number,
+    hugePages?: boolean,
+    slack?: number,
+  ): boolean;
   cpuCacheStats(): CpuCacheStats | null;
   releaseCpuCache(): void;
   /** Sets autocast for "cpu" or "cuda"; returns the previous [enabled, dtype code]. */
@@ -131,6 +136,11 @@ export interface CpuCacheStats {
   misses: number;
   minBytes: number;
   maxFreeBytes: number;
+  /** Bytes of the blocks in use now, and the most ever in use at once. */
+  liveBytes: number;
+  peakLiveBytes: number;
+  /** Free blocks unmapped so far to stay within the peak (page faults to come). */
+  evictedBytes: number;
 }
 
 function load(): Binding {

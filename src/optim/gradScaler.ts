@@ -17,6 +17,16 @@ export interface GradScalerOptions {
   growthInterval?: number;
 }
 
+/** A {@link GradScaler}'s state in torch.cuda.amp.GradScaler.state_dict()'s keys. */
+export interface GradScalerState {
+  scale: number;
+  growth_factor: number;
+  backoff_factor: number;
+  growth_interval: number;
+  /** Finite steps in a row since the scale last changed. */
+  _growth_tracker: number;
+}
+
 /** Dynamic loss scaling for float16 training: scale the loss, unscale, skip bad steps. */
 export class GradScaler {
   /** The current loss scale. */
@@ -47,19 +57,21 @@ export class GradScaler {
    * scale. Returns whether the step was taken.
    */
   step(optimizer: SGD): boolean {
+    // One host sync per step: the sum of every gradient's sum is non-finite when any
+    // element is (or when it overflows: also a skip).
     const finite = tidy(() =>
       noGrad(() => {
         const inv = 1 / this.scale;
-        let ok = true;
+        let total: Tensor | null = null;
         for (const g of optimizer.paramGroups)
           for (const p of g.params) {
             const grad = p.grad;
             if (grad === null) continue;
             grad.mul_(inv);
-            // A sum is non-finite when any element is (or when it overflows: also a skip).
-            if (ok && !Number.isFinite(grad.sum().item())) ok = false;
+            const s = grad.sum();
+            total = total ? total.add(s) : s;
           }
-        return ok;
+        return total === null || Number.isFinite(total.item());
       }),
     );
     if (finite) {
@@ -73,5 +85,29 @@ export class GradScaler {
       this.#goodSteps = 0;
     }
     return finite;
+  }
+
+  /** The scale, settings and growth tracker, as torch's GradScaler.state_dict(). */
+  stateDict(): GradScalerState {
+    return {
+      scale: this.scale,
+      growth_factor: this.growthFactor,
+      backoff_factor: this.backoffFactor,
+      growth_interval: this.growthInterval,
+      _growth_tracker: this.#goodSteps,
+    };
+  }
+
+  /** Restores the scale and growth tracker saved by {@link stateDict} (settings stay). */
+  loadStateDict(s: Partial<GradScalerState> | Map<string | number, unknown>): void {
+    const get = (k: keyof GradScalerState) => (s instanceof Map ? s.get(k) : s[k]);
+    const scale = Number(get("scale"));
+    const tracker = Number(get("_growth_tracker"));
+    if (!(scale > 0) || !Number.isInteger(tracker) || tracker < 0)
+      throw new Error(
+        `GradScaler state: expected scale > 0 and _growth_tracker ≥ 0, got ${get("scale")} and ${get("_growth_tracker")}`,
+      );
+    this.scale = scale;
+    this.#goodSteps = tracker;
   }
 }

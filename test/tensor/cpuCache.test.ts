@@ -1,5 +1,6 @@
 // The caching CPU allocator (native/src/cpu_cache.cc): large blocks are reused without new
-// mappings, small ones go to libtorch's default allocator, and release() unmaps the cache.
+// mappings, small ones go to libtorch's default allocator, release() unmaps the cache, and
+// the free blocks never take the process above its peak live total.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { native } from "../../src/native/binding.js";
@@ -7,9 +8,9 @@ import { F } from "../../src/nn/index.js";
 import * as T from "../../src/tensor/index.js";
 
 describe("caching CPU allocator", () => {
-  // Opt-in (KDEP_CPU_CACHE=1); installing it after tensors exist is fine: each block is
-  // freed by the allocator that made it.
-  if (!T.cpuCacheStats()) native.installCpuCache(2 ** 20, 256 * 2 ** 20);
+  // The default (off with KDEP_CPU_CACHE=0); installing it after tensors exist is fine:
+  // each block is freed by the allocator that made it.
+  if (!T.cpuCacheStats()) native.installCpuCache(2 ** 20, 1024 * 2 ** 20, true);
 
   it("reuses a freed large block and leaves small blocks alone", () => {
     assert.ok(T.cpuCacheStats(), "installed");
@@ -35,5 +36,30 @@ describe("caching CPU allocator", () => {
     assert.ok(Number.isFinite(y));
     native.releaseCpuCache();
     assert.equal(T.cpuCacheStats()!.cachedBytes, 0);
+  });
+
+  it("unmaps free blocks rather than map past the peak live total", () => {
+    const MiB = 2 ** 20;
+    native.releaseCpuCache();
+    const s0 = T.cpuCacheStats()!;
+    // 256 MiB, freed: kept. 180 MiB next: the free block is over 25% larger, so it is not
+    // reused; mapping 180 MiB beside it would exceed the peak, so it is unmapped first.
+    T.tidy(() =>
+      T.full([64 * MiB], 1)
+        .sum()
+        .item(),
+    );
+    const s1 = T.cpuCacheStats()!;
+    assert.ok(s1.cachedBytes >= 256 * MiB && s1.peakLiveBytes >= s0.liveBytes + 256 * MiB);
+    const sum = T.tidy(() =>
+      T.full([45 * MiB], 2)
+        .sum()
+        .item(),
+    );
+    assert.equal(sum, 90 * MiB);
+    const s2 = T.cpuCacheStats()!;
+    assert.ok(s2.evictedBytes - s1.evictedBytes >= 256 * MiB, "the 256 MiB block was unmapped");
+    assert.ok(s2.mappedBytes <= s2.peakLiveBytes, `${s2.mappedBytes} > ${s2.peakLiveBytes}`);
+    assert.equal(s2.peakLiveBytes, s1.peakLiveBytes, "no new peak");
   });
 });

@@ -13,7 +13,7 @@ import { removeStaleTemps } from "../../io/atomicWrite.js";
 import { saveStateDict } from "../../io/tensors.js";
 import type { Backbone } from "../../models/backbone.js";
 import { createModel } from "../../models/registry.js";
-import type { SGD } from "../../optim/index.js";
+import type { GradScalerOptions, SGD } from "../../optim/index.js";
 import { resolveAmp, type Tensor, tidy } from "../../tensor/index.js";
 import { toTensors } from "../common/batches.js";
 import type { CheckpointValue } from "../common/checkpoint.js";
@@ -57,6 +57,8 @@ export interface DistillInputs {
   progress?: "auto" | "bar" | "lines" | "quiet";
   /** Test hook: stop (with a checkpoint) after this many steps. */
   stopAfterSteps?: number;
+  /** Test hook: float16's loss scaling without autocast (fp16 autocast needs CUDA). */
+  lossScaling?: GradScalerOptions;
   /** Data-parallel group (src/distributed): config.batchSize stays the global batch. */
   distributed?: DistGroup;
 }
@@ -173,6 +175,7 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
         kdTemperature: c.kdTemperature,
         channelsLast: c.channelsLast,
         amp: resolveAmp(c.amp, c.device),
+        lossScaling: inputs.lossScaling,
       });
       // Before the optimiser is built; `to` keeps the tensor objects, so either order works.
       teacher?.to(c.device);
@@ -199,14 +202,18 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
             return distiller.step(images, labels, optimizer, c.microBatch, t);
           }),
         evaluate: () => evaluate(),
+        // fp16's loss scale and growth tracker too, so a resumed run scales as an
+        // uninterrupted one would.
         state: () =>
-          ({ model: student.stateDict(), align: align.stateDict() }) as Record<
-            string,
-            CheckpointValue
-          >,
+          ({
+            model: student.stateDict(),
+            align: align.stateDict(),
+            ...(distiller.scaler ? { scaler: { ...distiller.scaler.stateDict() } } : {}),
+          }) as Record<string, CheckpointValue>,
         restore: (s: Record<string, CheckpointValue>) => {
           student.loadStateDict(s.model as Map<string, Tensor>);
           align.loadStateDict(s.align as Map<string, Tensor>);
+          if (distiller.scaler && s.scaler instanceof Map) distiller.scaler.loadStateDict(s.scaler);
         },
         afterEpoch: () => saveStateDict(studentPath, student.stateDict()),
         // The starting point of the validation curve, once per run (not again on resume).

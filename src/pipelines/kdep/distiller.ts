@@ -5,7 +5,7 @@
 // feature loss only.
 import type { Backbone } from "../../models/backbone.js";
 import { F, Module } from "../../nn/index.js";
-import { GradScaler, type SGD } from "../../optim/index.js";
+import { GradScaler, type GradScalerOptions, type SGD } from "../../optim/index.js";
 import {
   type AmpDevice,
   type AmpDtype,
@@ -23,6 +23,9 @@ export interface DistillerOptions {
   channelsLast?: boolean;
   /** Mixed precision: forward passes under autocast; float16 adds loss scaling. */
   amp?: { device: AmpDevice; dtype: AmpDtype };
+  /** Loss-scaler settings; a scaler is used with float16 autocast, or whenever this is set
+   *  (CPU tests of the float16 path's bookkeeping, where float16 autocast is refused). */
+  lossScaling?: GradScalerOptions;
 }
 
 export class Distiller extends Module {
@@ -35,7 +38,8 @@ export class Distiller extends Module {
     readonly opts: DistillerOptions = {},
   ) {
     super();
-    this.scaler = opts.amp?.dtype === "float16" ? new GradScaler() : null;
+    this.scaler =
+      opts.amp?.dtype === "float16" || opts.lossScaling ? new GradScaler(opts.lossScaling) : null;
     this.registerModule("student", student);
     this.registerModule("align", align);
     this.needLogits =

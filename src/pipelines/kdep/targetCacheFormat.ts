@@ -21,6 +21,8 @@ export const MANIFEST_FILE = "manifest.json";
 const ROW_DTYPE = "float16";
 export const ROW_ITEM_BYTES = 2;
 
+/** A target cache's `manifest.json`: the settings a cache was built with, checked by every
+ *  later build and by `distill --targets`. */
 export interface TargetManifest {
   format: typeof TARGET_FORMAT;
   /** Architecture and weights hash of the teacher ("resnet50@<sha256>"). */
