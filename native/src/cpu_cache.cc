@@ -121,6 +121,11 @@ class CachingCpuAllocator final : public c10::Allocator {
     return o;
   }
 
+  void SetSlack(double slack) {
+    std::lock_guard<std::mutex> lock(mu_);
+    slack_ = slack;
+  }
+
   void ReleaseCached() const {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [size, p] : free_) Unmap(p, size);
@@ -264,6 +269,13 @@ Napi::Value CpuCacheStats(const Napi::CallbackInfo& info) {
   return gCache->Stats(info.Env());
 }
 
+// setCpuCacheSlack(f): from now on map at most the peak live total plus f of it.
+Napi::Value SetCpuCacheSlack(const Napi::CallbackInfo& info) {
+  if (gCache != nullptr && info.Length() > 0 && info[0].IsNumber())
+    gCache->SetSlack(std::max(0.0, info[0].As<Napi::Number>().DoubleValue()));
+  return Napi::Boolean::New(info.Env(), gCache != nullptr);
+}
+
 Napi::Value ReleaseCpuCache(const Napi::CallbackInfo& info) {
   if (gCache != nullptr) gCache->ReleaseCached();
   return info.Env().Undefined();
@@ -273,6 +285,7 @@ void ExportCpuCache(Napi::Env env, Napi::Object exports) {
   exports.Set("installCpuCache", Napi::Function::New(env, InstallCpuCache));
   exports.Set("cpuCacheStats", Napi::Function::New(env, CpuCacheStats));
   exports.Set("releaseCpuCache", Napi::Function::New(env, ReleaseCpuCache));
+  exports.Set("setCpuCacheSlack", Napi::Function::New(env, SetCpuCacheSlack));
 }
 
 }  // namespace kdep

@@ -83,6 +83,8 @@ export interface Binding {
   ): boolean;
   cpuCacheStats(): CpuCacheStats | null;
   releaseCpuCache(): void;
+  /** Lets the caching allocator map up to `f` above its peak live total; false when not installed. */
+  setCpuCacheSlack(f: number): boolean;
   /** Sets autocast for "cpu" or "cuda"; returns the previous [enabled, dtype code]. */
   setAutocast(device: string, enabled: boolean, dtypeCode: number): [boolean, number];
   /** dlopen(RTLD_GLOBAL) of an operator library: its ops join the dispatcher. */

@@ -11,7 +11,16 @@ import { readNpy, writeNpy } from "../../io/npy.js";
 import { readPth, writePth } from "../../io/pth.js";
 import { fromPy, fromRaw, toPy, toRaw } from "../../io/tensors.js";
 import type { Backbone } from "../../models/backbone.js";
-import { cat, keep, noGrad, svd, type Tensor, tidy, zeros } from "../../tensor/index.js";
+import {
+  cat,
+  keep,
+  noGrad,
+  svd,
+  type Tensor,
+  tidy,
+  withTightCpuCache,
+  zeros,
+} from "../../tensor/index.js";
 import { toTensors } from "../common/batches.js";
 import { pollSignals, StopSignal } from "../common/interrupt.js";
 import { Progress } from "../common/runLog.js";
@@ -61,6 +70,12 @@ export const SVD_FILES = {
 };
 
 export async function runSvd(
+  o: SvdInputs,
+): Promise<{ result: SvdResult | null; manifest: SvdManifest; stopped: boolean }> {
+  return withTightCpuCache(() => svdPass(o));
+}
+
+async function svdPass(
   o: SvdInputs,
 ): Promise<{ result: SvdResult | null; manifest: SvdManifest; stopped: boolean }> {
   const teacher = o.teacher;

@@ -24,7 +24,7 @@ import type { TransformStep } from "../../data/transforms/pipeline.js";
 import { atomicWriteFile, removeStaleTemps } from "../../io/atomicWrite.js";
 import { toRaw } from "../../io/tensors.js";
 import type { Backbone } from "../../models/backbone.js";
-import { noGrad, tidy } from "../../tensor/index.js";
+import { noGrad, tidy, withTightCpuCache } from "../../tensor/index.js";
 import { toTensors } from "../common/batches.js";
 import { pollSignals, StopSignal } from "../common/interrupt.js";
 import { Progress } from "../common/runLog.js";
@@ -128,6 +128,10 @@ function resumeEpoch(dir: string, e: number, chunkImages: number, rowBytes: numb
 }
 
 export async function runTargets(o: TargetsInputs): Promise<TargetsResult> {
+  return withTightCpuCache(() => targetsPass(o));
+}
+
+async function targetsPass(o: TargetsInputs): Promise<TargetsResult> {
   const t0 = Date.now();
   const teacher = o.teacher;
   teacher.preReluFeature = true;
