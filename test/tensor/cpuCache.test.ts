@@ -40,6 +40,7 @@ describe("caching CPU allocator", () => {
 
   it("unmaps free blocks rather than map past the peak live total", () => {
     const MiB = 2 ** 20;
+    native.setCpuCacheSlack(0); // as the SVD pass runs (withTightCpuCache)
     native.releaseCpuCache();
     const s0 = T.cpuCacheStats()!;
     // 256 MiB, freed: kept. 180 MiB next: the free block is over 25% larger, so it is not
@@ -61,5 +62,27 @@ describe("caching CPU allocator", () => {
     assert.ok(s2.evictedBytes - s1.evictedBytes >= 256 * MiB, "the 256 MiB block was unmapped");
     assert.ok(s2.mappedBytes <= s2.peakLiveBytes, `${s2.mappedBytes} > ${s2.peakLiveBytes}`);
     assert.equal(s2.peakLiveBytes, s1.peakLiveBytes, "no new peak");
+  });
+
+  it("with a slack, keeps a free block that fits under peak × (1 + slack)", () => {
+    const MiB = 2 ** 20;
+    native.setCpuCacheSlack(1);
+    native.releaseCpuCache();
+    T.tidy(() =>
+      T.full([64 * MiB], 1)
+        .sum()
+        .item(),
+    );
+    const s1 = T.cpuCacheStats()!;
+    T.tidy(() =>
+      T.full([45 * MiB], 2)
+        .sum()
+        .item(),
+    );
+    const s2 = T.cpuCacheStats()!;
+    native.setCpuCacheSlack(0.25); // the training default
+    assert.equal(s2.evictedBytes, s1.evictedBytes, "nothing unmapped");
+    assert.ok(s2.mappedBytes > s2.peakLiveBytes, "both blocks mapped, above the live peak");
+    assert.ok(s2.mappedBytes <= 2 * s2.peakLiveBytes);
   });
 });
