@@ -28,7 +28,9 @@ setNumThreads(defaultThreadCount());
 // fault per 2 MiB; a no-op where THP is off). Smaller blocks stay with glibc, told to serve
 // them from its heap (mmap threshold 1 MiB) and keep up to 64 MiB free at its top instead
 // of trimming it after every step (measured: a third fewer page faults, +7 MiB peak).
-// KDEP_CPU_CACHE_MIB bounds the free blocks kept (default 1024). By default it may map up to
+// KDEP_CPU_CACHE_MIB bounds the free blocks kept (default 4096: the peak bound below is what
+// limits memory; at 1024, Faster R-CNN inference at 800 px evicted and re-mapped its large
+// blocks every image and ran at 0.8× PyTorch's speed, at 4096 1.05×). By default it may map up to
 // 25% above the peak live total: a training step's blocks of many sizes then stay cached
 // instead of being re-mapped every step (measured: 50 KDEP steps b16@112 took 19.2 s tight,
 // 15.1 s with the slack, PyTorch 16.0 s; peaks 582/656/674 MiB). One-off inference passes
@@ -47,7 +49,7 @@ const tuneGlibc =
 if (process.env.KDEP_CPU_CACHE !== "0") {
   native.installCpuCache(
     2 ** 20,
-    (envMib >= 0 ? envMib : 1024) * 2 ** 20,
+    (envMib >= 0 ? envMib : 4096) * 2 ** 20,
     process.env.KDEP_CPU_CACHE_THP !== "0",
     envSlack ?? TRAINING_SLACK,
   );
