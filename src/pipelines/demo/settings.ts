@@ -147,30 +147,11 @@ export const QUICK: DemoSettings = {
   probe: { epochs: 10, batchSize: 32, lr: 0.1 },
   upstreamProbe: { epochs: 2, batchSize: 64, lr: 0.1, testPerClass: 100 },
   seeds: DEFAULT_SEEDS,
+  // The full demo's dense tasks, smaller and shorter.
   dense: {
     seeds: 2,
-    seg: {
-      size: 48,
-      objects: [1, 2],
-      scale: [0.9, 1.3],
-      train: 24,
-      val: 16,
-      epochs: 8,
-      batchSize: 8,
-      lr: 0.01,
-    },
-    det: {
-      minSide: 96,
-      maxSide: 160,
-      maxObjects: 3,
-      train: 32,
-      val: 16,
-      imageSize: 96,
-      iterations: 24,
-      batchSize: 2,
-      lr: 0.005,
-      roiBatchPerImage: 64,
-    },
+    seg: { ...FULL.dense.seg, train: 24, val: 16, epochs: 8 },
+    det: { ...FULL.dense.det, train: 32, val: 16, iterations: 24 },
   },
 };
 
