@@ -11,6 +11,7 @@ import { readNpy, writeNpy } from "../../io/npy.js";
 import { readPth, writePth } from "../../io/pth.js";
 import { fromPy, fromRaw, toPy, toRaw } from "../../io/tensors.js";
 import type { Backbone } from "../../models/backbone.js";
+import { foldBatchNorm } from "../../models/fold.js";
 import {
   cat,
   keep,
@@ -41,6 +42,8 @@ export interface SvdManifest {
 }
 
 export interface SvdInputs {
+  /** ResNet or MobileNetV2; its BatchNorm is folded into its convs in place (foldBatchNorm):
+   *  from here on it is an inference-only model. */
   teacher: Backbone;
   /** Identifies the teacher: architecture plus a hash of its weights. */
   teacherId: string;
@@ -80,7 +83,7 @@ async function svdPass(
 ): Promise<{ result: SvdResult | null; manifest: SvdManifest; stopped: boolean }> {
   const teacher = o.teacher;
   teacher.preReluFeature = true;
-  teacher.eval().requiresGrad_(false);
+  foldBatchNorm(teacher); // frozen for good: eval, no grad, BN folded into the convs
   const device = o.device ?? "cpu";
   teacher.to(device);
   const d = teacher.featureDim;

@@ -24,6 +24,7 @@ import type { TransformStep } from "../../data/transforms/pipeline.js";
 import { atomicWriteFile, removeStaleTemps } from "../../io/atomicWrite.js";
 import { toRaw } from "../../io/tensors.js";
 import type { Backbone } from "../../models/backbone.js";
+import { foldBatchNorm } from "../../models/fold.js";
 import { noGrad, tidy, withTightCpuCache } from "../../tensor/index.js";
 import { toTensors } from "../common/batches.js";
 import { pollSignals, StopSignal } from "../common/interrupt.js";
@@ -44,6 +45,8 @@ import {
 } from "./targetCacheFormat.js";
 
 export interface TargetsInputs {
+  /** ResNet or MobileNetV2; its BatchNorm is folded into its convs in place (foldBatchNorm):
+   *  from here on it is an inference-only model. */
   teacher: Backbone;
   /** Architecture plus weights hash, as `kdep svd` and `distill` name the teacher. */
   teacherId: string;
@@ -135,7 +138,7 @@ async function targetsPass(o: TargetsInputs): Promise<TargetsResult> {
   const t0 = Date.now();
   const teacher = o.teacher;
   teacher.preReluFeature = true;
-  teacher.eval().requiresGrad_(false);
+  foldBatchNorm(teacher); // frozen for good: eval, no grad, BN folded into the convs
   const device = o.device ?? "cpu";
   teacher.to(device);
   const [dt, cols] = o.svd.V.shape;
