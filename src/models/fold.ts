@@ -86,19 +86,20 @@ function checkPair(conv: Conv2d, bn: BatchNorm2d): void {
   }
 }
 
-/** W ← W·s and bias ← (b − mean)·s + β with s = γ/√(var+ε), PyTorch's fuse_conv_bn_weights. */
+/** W ← W·s and bias ← (b − mean)·s + β with s = γ/√(var+ε), as PyTorch's fuse_conv_bn_weights. */
 function foldPair(conv: Conv2d, bn: BatchNorm2d): void {
   const mean = bn.getBuffer("running_mean")!;
   const variance = bn.getBuffer("running_var")!;
   const gamma = bn.getParameter("weight");
   const beta = bn.getParameter("bias");
   noGrad(() => {
+    // Products in torch's order, so the folded values are PyTorch's bit for bit.
     const bias = tidy(() => {
-      const s = variance.add(bn.eps).rsqrt();
-      if (gamma) s.mul_(gamma);
+      const rsqrt = variance.add(bn.eps).rsqrt();
+      const s = gamma ? gamma.mul(rsqrt) : rsqrt;
       conv.weight.mul_(s.reshape(-1, 1, 1, 1));
-      const centred = conv.bias ? conv.bias.sub(mean) : mean.neg();
-      const b = centred.mul_(s);
+      const b = (conv.bias ? conv.bias.sub(mean) : mean.neg()).mul_(rsqrt);
+      if (gamma) b.mul_(gamma);
       return beta ? b.add_(beta) : b;
     });
     conv.setTensor("bias", bias);
