@@ -130,7 +130,7 @@ with torch.no_grad():
     assert.throws(() => foldBatchNorm(new Odd()), /Odd is not a ResNet or MobileNetV2/);
   });
 
-  it("the distiller folds its teacher and its targets stay the unfolded teacher's", () => {
+  it("the distiller freezes its teacher (folded, channels-last) and its targets stay the unfolded teacher's", () => {
     T.manualSeed(5);
     const teacher = createModel("resnet18", { numClasses: 0, width: 8 });
     randomizeBn(teacher);
@@ -141,6 +141,9 @@ with torch.no_grad():
     const svd = { V: T.eye(64), mean: T.zeros([64]) };
     const d = new Distiller(teacher, student, new SvdAlignment(svd, 32, 1, null));
     assert.ok(teacher.inferenceOnly, "the teacher is folded");
+    const w = teacher.getModule("conv1")!.getParameter("weight")!;
+    assert.ok(w.isContiguous("channelsLast"), "on the CPU, in channels-last memory");
+    assert.ok(!w.requiresGrad);
     d.train(); // the student trains; the teacher is not part of the distiller's modules
     const x = T.randn([2, 3, 32, 32]);
     const want = T.noGrad(() => twin.forwardHead(twin.forwardFeatures(x), { preLogits: true }));

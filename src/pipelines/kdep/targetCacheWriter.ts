@@ -24,12 +24,12 @@ import type { TransformStep } from "../../data/transforms/pipeline.js";
 import { atomicWriteFile, removeStaleTemps } from "../../io/atomicWrite.js";
 import { toRaw } from "../../io/tensors.js";
 import type { Backbone } from "../../models/backbone.js";
-import { foldBatchNorm } from "../../models/fold.js";
 import { noGrad, tidy, withTightCpuCache } from "../../tensor/index.js";
 import { toTensors } from "../common/batches.js";
 import { pollSignals, StopSignal } from "../common/interrupt.js";
 import { Progress } from "../common/runLog.js";
 import type { SvdBasis } from "./alignment.js";
+import { freezeTeacher } from "./frozenTeacher.js";
 import {
   type EpochSums,
   epochFile,
@@ -45,8 +45,8 @@ import {
 } from "./targetCacheFormat.js";
 
 export interface TargetsInputs {
-  /** ResNet or MobileNetV2; its BatchNorm is folded into its convs in place (foldBatchNorm):
-   *  from here on it is an inference-only model. */
+  /** ResNet or MobileNetV2, readied in place by freezeTeacher (BN folded into its convs,
+   *  channels-last on the CPU): from here on an inference-only model. */
   teacher: Backbone;
   /** Architecture plus weights hash, as `kdep svd` and `distill` name the teacher. */
   teacherId: string;
@@ -137,10 +137,9 @@ export async function runTargets(o: TargetsInputs): Promise<TargetsResult> {
 async function targetsPass(o: TargetsInputs): Promise<TargetsResult> {
   const t0 = Date.now();
   const teacher = o.teacher;
-  teacher.preReluFeature = true;
-  foldBatchNorm(teacher); // frozen for good: eval, no grad, BN folded into the convs
   const device = o.device ?? "cpu";
   teacher.to(device);
+  freezeTeacher(teacher); // inference only from here: BN folded, channels-last on the CPU
   const [dt, cols] = o.svd.V.shape;
   if (!(Number.isInteger(o.k) && o.k >= 1 && o.k <= cols))
     throw new Error(`--k must be an integer in [1, ${cols}] (the SVD basis), got ${o.k}`);
