@@ -111,4 +111,34 @@ describe("caching CPU allocator", () => {
     assert.ok(s2.mappedBytes >= 252 * MiB, "both blocks mapped");
     assert.ok(s2.mappedBytes <= 2 * s2.peakLiveBytes);
   });
+
+  it("keeps blocks apart and its books balanced under random allocation and release", () => {
+    const MiB = 2 ** 20;
+    native.setCpuCacheSlack(0.1);
+    let state = 12345;
+    const rand = (n: number) => {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      return state % n;
+    };
+    const held: { t: T.Tensor; v: number }[] = [];
+    for (let i = 0; i < 200; i++) {
+      if (held.length > 0 && rand(3) === 0) {
+        const [gone] = held.splice(rand(held.length), 1);
+        assert.equal(gone.t.sum().item(), gone.v * gone.t.numel, "contents intact until freed");
+        gone.t.dispose();
+      } else {
+        // 1–24 MiB, not page multiples: splits leave odd remainders to join later.
+        const n = (MiB + rand(23 * MiB)) >> 2;
+        const v = 1 + rand(1000); // int32 sums are exact: an overlap would change one
+        held.push({ t: T.full([n], v, { dtype: "int32" }), v });
+      }
+      const s = T.cpuCacheStats()!;
+      assert.equal(s.mappedBytes, s.liveBytes + s.cachedBytes, `step ${i}`);
+    }
+    for (const h of held) {
+      assert.equal(h.t.sum().item(), h.v * h.t.numel);
+      h.t.dispose();
+    }
+    native.setCpuCacheSlack(0.25);
+  });
 });
