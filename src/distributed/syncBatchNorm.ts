@@ -5,7 +5,7 @@
 import type { BatchNormArgs } from "../nn/batchnorm.js";
 import { BatchNorm1d, BatchNorm2d } from "../nn/batchnorm.js";
 import type { Module } from "../nn/module.js";
-import { cat, fromArray, noGrad, type Tensor, zeros } from "../tensor/index.js";
+import { cat, fromArray, noGrad, type Tensor, tidy, zeros } from "../tensor/index.js";
 import type { DistGroup } from "./group.js";
 
 /**
@@ -15,35 +15,47 @@ import type { DistGroup } from "./group.js";
  * (fused), y = x·α + β (fused, as its AVX2 kernel does). A plain float64 normalisation
  * differs from it by one rounding in about half the elements; downstream ReLUs then see
  * different signs where values sit near zero, and gradients differ far above rounding.
- * Needs one more all-reduce (the squared deviations around the rounded global mean). CPU
- * float32 only: that is the kernel it reproduces.
+ * Needs one more all-reduce (the squared deviations around the rounded global mean).
  */
 function atenRounded(
   group: DistGroup,
   x: Tensor,
+  xd: Tensor,
   globalSum: Tensor,
   total: number,
   p: BatchNormArgs,
   dims: number[],
   shape: number[],
 ): Tensor {
-  return noGrad(() => {
-    const mean = globalSum.div(total).float();
-    const d = x.sub(mean.view(...shape));
-    const sq = d.mul(d).double().sum(dims);
-    group.allReduce([sq]);
-    const invStd = sq.float().div(total).double().add(p.eps).rsqrt().float();
-    const alpha = p.weight ? invStd.mul(p.weight) : invStd;
-    const a = alpha.double();
-    let beta = mean.double().mul(a).neg();
-    if (p.bias) beta = beta.add(p.bias.double());
-    beta = beta.float();
-    return x
-      .double()
-      .mul(a.view(...shape))
-      .add(beta.double().view(...shape))
-      .float();
-  });
+  // tidy: the activation-sized temporaries go at once, not at the end of the step.
+  return tidy(() =>
+    noGrad(() => {
+      const mean = globalSum.div(total).float();
+      const d = x.sub(mean.view(...shape));
+      const sq = d.mul(d).double().sum(dims);
+      group.allReduce([sq]);
+      const invStd = sq.float().div(total).double().add(p.eps).rsqrt().float();
+      const alpha = (p.weight ? invStd.mul(p.weight) : invStd).double();
+      let beta = mean.double().mul(alpha).neg();
+      if (p.bias) beta = beta.add(p.bias.double());
+      // Rounded to float32 as ATen keeps it; x·α + β below is then one rounding (fused).
+      beta = beta.float().double();
+      return xd
+        .mul(alpha.view(...shape))
+        .add(beta.view(...shape))
+        .float();
+    }),
+  );
+}
+
+/**
+ * Where atenRounded reproduces ATen: CPU float32 in NCHW order with more than one value per
+ * sample and channel. ATen reduces [N, C] (and channels-last) input by per-thread float32
+ * partial sums, so one process's own result there depends on its thread count.
+ */
+function atenKernelIsExact(x: Tensor): boolean {
+  const perSample = x.numel / (x.size(0) * x.size(1));
+  return x.dtype === "float32" && x.device === "cpu" && perSample > 1 && x.isContiguous();
 }
 
 function syncForward(group: DistGroup, x: Tensor, p: BatchNormArgs): Tensor {
@@ -80,8 +92,8 @@ function syncForward(group: DistGroup, x: Tensor, p: BatchNormArgs): Tensor {
   if (p.weight) y = y.mul(p.weight.double().view(...shape));
   if (p.bias) y = y.add(p.bias.double().view(...shape));
   const count = total.item();
-  if (x.dtype === "float32" && x.device === "cpu") {
-    const exact = atenRounded(group, x, gSum.detach(), count, p, dims, shape);
+  if (atenKernelIsExact(x)) {
+    const exact = atenRounded(group, x, xd, gSum.detach(), count, p, dims, shape);
     y = y.sub(y.detach()).add(exact.double());
   }
   y = y.to(x.dtype);
