@@ -21,7 +21,7 @@ import { runScriptJob, startRank } from "./ranks.js";
 
 const CHILD = fileURLToPath(new URL("./fixtures/evalChild.js", import.meta.url));
 
-type Task = "cls" | "seg" | "det";
+type Task = "cls" | "seg" | "det" | "distill";
 interface RankResult {
   metrics: Record<string, unknown>;
   confusion?: number[];
@@ -138,5 +138,21 @@ describe("evaluation on 2 ranks equals one process's", () => {
     const n = JSON.parse(a.get("coco_results.json")!.toString()).length;
     assert.ok(n > 0, "the random detector detects something");
     t.diagnostic(`${n} detections, AP50 ${one.metrics.AP50}; both runs ${ms} ms`);
+  });
+
+  it("KDEP validation loss: per-image sums added over the ranks (float tolerance)", async (t) => {
+    const { single, ddp, ms } = await both("distill", "");
+    const one = read(single, 0);
+    const [r0, r1] = [read(ddp, 0), read(ddp, 1)];
+    // Two passes of the 9 images: the initial one and the one after the epoch.
+    assert.equal(one.local, 18);
+    assert.deepEqual([r0.local, r1.local], [10, 8], "each rank evaluates its share");
+    const want = one.metrics.initialValLoss as number;
+    // Other batches than one process's (4+1 and 4 images vs 4+4+1): float32 means differ.
+    for (const r of [r0, r1]) {
+      const got = r.metrics.initialValLoss as number;
+      assert.ok(Math.abs(got - want) <= 1e-6 * Math.abs(want), `${got} vs ${want}`);
+    }
+    t.diagnostic(`val loss ${want} vs ${r0.metrics.initialValLoss}; both runs ${ms} ms`);
   });
 });
