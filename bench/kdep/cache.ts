@@ -4,8 +4,8 @@
 // PyTorch's teacher forward; cache size per image. Peak memory is bench/kdep/memory.
 //   node dist/bench/kdep/cache.js         b16@224 and b32@112 (about 4 TFLOP in all: a few
 //                                         minutes on 2 cores)
-// Overrides: KDEP_BENCH_STEPS ("16@224,32@112"), KDEP_BENCH_ITERS (3 timed steps per run),
-// KDEP_BENCH_CACHE_IMAGES (128 images per cache). Inputs are random tensors on both sides
+// Overrides: KDEP_BENCH_STEPS ("16@224,32@112"), KDEP_BENCH_ITERS (5 timed steps per run),
+// KDEP_BENCH_CACHE_IMAGES (256 images per cache: start-up amortised). Inputs are random tensors on both sides
 // (no data loading), so the rows compare the training step alone. The step rows alternate
 // kdep, PyTorch, kdep, PyTorch and keep each side's better run, so a burst of load from
 // elsewhere is less likely to decide the ratio.
@@ -18,8 +18,8 @@ import * as T from "../../src/tensor/index.js";
 import { envNumber, printTable, type Row, runReference } from "../util.js";
 
 const threads = T.getNumThreads();
-const iters = envNumber("KDEP_BENCH_ITERS", 3);
-const images = envNumber("KDEP_BENCH_CACHE_IMAGES", 128);
+const iters = envNumber("KDEP_BENCH_ITERS", 5);
+const images = envNumber("KDEP_BENCH_CACHE_IMAGES", 256);
 const specs = (process.env.KDEP_BENCH_STEPS ?? "16@224,32@112")
   .split(",")
   .map((s) => s.split("@").map(Number) as [number, number]);

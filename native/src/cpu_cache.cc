@@ -3,18 +3,16 @@
 // Training frees and re-allocates the same activation sizes every step. Through malloc,
 // blocks above its mmap threshold are unmapped on free and page-faulted in again on the
 // next step; turning mmap off instead (the old tuning) keeps them but fragments the heap,
-// which then only grows. Here large blocks are mapped directly and, when freed, kept in a
-// size-keyed free list (bounded in bytes) for the next request of about the same size:
-// the pages stay resident, nothing fragments, and what exceeds the bound is unmapped.
+// which then only grows. Here large blocks are carved from our own mappings: a request takes
+// the smallest free block that holds it (best fit), splitting off the rest, and a freed block
+// joins its free neighbours in the same mapping. Freed memory stays resident for the next
+// request, whatever its size, so a repeating loop settles into reusing the same pages.
 //
-// The free list never makes the process hold more than its own peak demand: mapped bytes
-// (live + free) stay at most the highest live total seen so far. A request that finds no
-// free block of its size, at a moment when a new mapping would cross that mark, first
-// unmaps free blocks. A training or inference loop repeats the same sizes, so most
-// requests are served from the free list without page faults (those whose size classes do
-// not all fit under the peak at once are mapped again, in huge pages), and the peak
-// resident memory is what the work needs at its busiest point, as with an allocator that
-// returns every block at once.
+// The free blocks never make the process hold much more than its own peak demand: mapped
+// bytes (live + free) stay at most the highest live total seen so far plus `slack` of it.
+// A request that no free block holds, at a moment when a new mapping would cross that mark,
+// first unmaps free blocks (the smallest that covers the excess, else the largest, and so
+// on). What is left over the byte bound on free blocks is unmapped too.
 // Small blocks go to libtorch's default allocator unchanged.
 #include <sys/mman.h>
 
@@ -25,9 +23,10 @@
 #include "cpu_cache.h"
 
 #include <cstdint>
-#include <map>
+#include <set>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
 
 namespace kdep {
 namespace {
@@ -42,16 +41,26 @@ namespace {
 #endif
 
 constexpr size_t kPage = 4096;
+constexpr size_t kHuge = size_t{2} << 20;
 
-// Size classes an eighth of a power of two apart: at most 12.5% (and a page) over.
-size_t RoundSize(size_t n) {
-  size_t p = 1;
-  while (p <= n / 2) p *= 2;
-  size_t step = std::max(p / 8, kPage);
-  return (n + step - 1) / step * step;
-}
+size_t RoundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
 
-class CachingCpuAllocator;
+// A page-aligned range of one of our mappings. Blocks of the same mapping that touch are
+// linked in address order, so a freed block can join its free neighbours.
+struct Block {
+  char* ptr;
+  size_t size;
+  bool free;
+  Block* prev;  // the block just below, in the same mapping; null at its start
+  Block* next;  // the block just above; null at its end
+};
+
+// Free blocks in best-fit order: by size, then address (deterministic choice among equals).
+struct BySize {
+  bool operator()(const Block* a, const Block* b) const {
+    return a->size != b->size ? a->size < b->size : a->ptr < b->ptr;
+  }
+};
 
 class CachingCpuAllocator final : public c10::Allocator {
  public:
@@ -61,23 +70,8 @@ class CachingCpuAllocator final : public c10::Allocator {
 
   c10::DataPtr allocate(size_t n) KDEP_ALLOCATE_CONST override {
     if (n < minBytes_) return base_->allocate(n);
-    size_t size = RoundSize(n);
-    void* p = Take(&size);
-    if (p == nullptr) {
-      MakeRoom(size);
-      p = Map(size, n);
-      if (p == nullptr) {
-        ReleaseCached();
-        p = Map(size, n);
-      }
-      if (p == nullptr) throw std::bad_alloc();
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      live_.emplace(p, size);
-      liveBytes_ += size;
-      peakLive_ = std::max(peakLive_, liveBytes_);
-    }
+    void* p = Take(RoundUp(n, kPage));
+    if (p == nullptr) throw std::bad_alloc();
     // ctx == data, as raw_allocate()/raw_deallocate() (oneDNN's scratch memory) require.
     return {p, p, &Free, c10::Device(c10::DeviceType::CPU)};
   }
@@ -97,10 +91,10 @@ class CachingCpuAllocator final : public c10::Allocator {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = live_.find(p);
     if (it == live_.end()) return false;
-    size_t size = it->second;
+    Block* b = it->second;
     live_.erase(it);
-    liveBytes_ -= size;
-    Give(p, size);
+    liveBytes_ -= b->size;
+    Give(b);
     return true;
   }
 
@@ -117,7 +111,9 @@ class CachingCpuAllocator final : public c10::Allocator {
     o.Set("maxFreeBytes", static_cast<double>(maxFree_));
     o.Set("liveBytes", static_cast<double>(liveBytes_));
     o.Set("peakLiveBytes", static_cast<double>(peakLive_));
+    o.Set("peakMappedBytes", static_cast<double>(peakMapped_));
     o.Set("evictedBytes", static_cast<double>(evicted_));
+    o.Set("freeBlocks", static_cast<double>(free_.size()));
     return o;
   }
 
@@ -128,98 +124,133 @@ class CachingCpuAllocator final : public c10::Allocator {
 
   void ReleaseCached() const {
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [size, p] : free_) Unmap(p, size);
-    free_.clear();
-    cached_ = 0;
+    while (!free_.empty()) Evict(*free_.begin());
   }
 
  private:
-  // A free block of the request's size class; else, when a new mapping would have to unmap
-  // free blocks to stay within the peak, the smallest one at most a quarter larger (a
-  // larger block taken while there is room would leave its own class short later).
-  // `*size` becomes the block's mapped size (what its Block must unmap).
-  void* Take(size_t* size) const {
+  // A block of `size` bytes (page multiple): the best free fit, split, else a new mapping.
+  void* Take(size_t size) const {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = free_.find(*size);
-    if (it == free_.end() && liveBytes_ + *size + cached_ > Limit()) {
-      it = free_.lower_bound(*size);
-      if (it != free_.end() && it->first > *size + *size / 4) it = free_.end();
-    }
-    if (it == free_.end()) {
+    Block probe{nullptr, size, true, nullptr, nullptr};
+    auto it = free_.lower_bound(&probe);
+    Block* b;
+    if (it != free_.end()) {
+      b = *it;
+      free_.erase(it);
+      cached_ -= b->size;
+      hits_++;
+    } else {
       misses_++;
-      return nullptr;
+      size_t span = RoundUp(size, kHuge);
+      MakeRoom(span);
+      b = Map(span, size);
+      if (b == nullptr) {
+        while (!free_.empty()) Evict(*free_.begin());
+        b = Map(span, size);
+      }
+      if (b == nullptr) return nullptr;
     }
-    void* p = it->second;
-    *size = it->first;
-    free_.erase(it);
-    cached_ -= *size;
-    hits_++;
-    return p;
+    b->free = false;
+    // The rest becomes a free block unless too small to serve a large request.
+    if (b->size - size >= minBytes_) {
+      auto* rest = new Block{b->ptr + size, b->size - size, true, b, b->next};
+      if (b->next != nullptr) b->next->prev = rest;
+      b->next = rest;
+      b->size = size;
+      AddFree(rest);
+    }
+    live_.emplace(b->ptr, b);
+    liveBytes_ += b->size;
+    peakLive_ = std::max(peakLive_, liveBytes_);
+    return b->ptr;
   }
 
-  // Before mapping `size` new bytes: unmaps free blocks so that live + free + size stays
-  // within the peak live total (or the new peak this request makes). The smallest free
-  // block that covers the excess goes first, else the largest, and so on.
-  void MakeRoom(size_t size) const {
-    std::lock_guard<std::mutex> lock(mu_);
-    size_t limit = std::max(Limit(), liveBytes_ + size);
-    while (!free_.empty() && liveBytes_ + size + cached_ > limit) {
-      size_t excess = liveBytes_ + size + cached_ - limit;
-      auto it = free_.lower_bound(excess);
+  // mu_ held. Before mapping `span` new bytes: unmaps free blocks so that live + free + span
+  // stays within the limit (or the new peak this request makes).
+  void MakeRoom(size_t span) const {
+    size_t limit = std::max(Limit(), liveBytes_ + span);
+    while (!free_.empty() && mapped_ + span > limit) {
+      size_t excess = mapped_ + span - limit;
+      Block probe{nullptr, excess, true, nullptr, nullptr};
+      auto it = free_.lower_bound(&probe);
       if (it == free_.end()) it = std::prev(free_.end());
-      Unmap(it->second, it->first);
-      cached_ -= it->first;
-      evicted_ += it->first;
-      free_.erase(it);
+      evicted_ += (*it)->size;
+      Evict(*it);
     }
   }
 
   // mu_ held: the most bytes mapped at once, the peak live total plus `slack_` of it.
   size_t Limit() const { return peakLive_ + static_cast<size_t>(peakLive_ * slack_); }
 
-  // mu_ held.
-  void Give(void* p, size_t size) {
-    if (size > maxFree_) {
-      Unmap(p, size);  // mu_ is held: Unmap only counts
-      return;
+  // mu_ held. Frees a live block: it joins its free neighbours, then the bound on free
+  // bytes unmaps the largest free blocks (the rarest to be needed whole again).
+  void Give(Block* b) const {
+    b->free = true;
+    if (b->prev != nullptr && b->prev->free) {
+      Block* p = b->prev;
+      RemoveFree(p);
+      p->size += b->size;
+      Unlink(b, p);
+      b = p;
     }
-    // Over the bound: unmap the largest free blocks first (the rarest sizes to reuse whole).
-    while (cached_ + size > maxFree_ && !free_.empty()) {
-      auto last = std::prev(free_.end());
-      Unmap(last->second, last->first);
-      cached_ -= last->first;
-      free_.erase(last);
+    if (b->next != nullptr && b->next->free) {
+      Block* n = b->next;
+      RemoveFree(n);
+      b->size += n->size;
+      Unlink(n, b);
     }
-    free_.emplace(size, p);
-    cached_ += size;
+    AddFree(b);
+    while (cached_ > maxFree_ && !free_.empty()) Evict(*std::prev(free_.end()));
   }
 
-  // With `huge_`, blocks of 2 MiB and more start on a 2 MiB boundary and ask for
-  // transparent huge pages over the first `used` bytes (the requester's size): one fault per
-  // 2 MiB instead of per 4 KiB, with no page resident beyond what is written.
-  void* Map(size_t size, size_t used) const {
-    constexpr size_t kHuge = size_t{2} << 20;
-    bool huge = huge_ && size >= kHuge;
-    size_t span = huge ? size + kHuge : size;
-    void* raw = mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  // mu_ held. Drops `gone` (merged into `into`, its lower neighbour) from the address list.
+  static void Unlink(Block* gone, Block* into) {
+    into->next = gone->next;
+    if (gone->next != nullptr) gone->next->prev = into;
+    delete gone;
+  }
+
+  void AddFree(Block* b) const {
+    free_.insert(b);
+    cached_ += b->size;
+  }
+
+  void RemoveFree(Block* b) const {
+    free_.erase(b);
+    cached_ -= b->size;
+  }
+
+  // mu_ held. Unmaps a free block; its neighbours (live) now end their mappings there.
+  void Evict(Block* b) const {
+    RemoveFree(b);
+    if (b->prev != nullptr) b->prev->next = nullptr;
+    if (b->next != nullptr) b->next->prev = nullptr;
+    munmap(b->ptr, b->size);
+    mapped_ -= b->size;
+    delete b;
+  }
+
+  // mu_ held. A new mapping of `span` bytes (a 2 MiB multiple) as one live-to-be block. With
+  // `huge_` it starts on a 2 MiB boundary and asks for transparent huge pages over the whole
+  // 2 MiB pages of the first `used` bytes (the request): one fault per 2 MiB instead of per
+  // 4 KiB, and no huge page made resident by a request that ends inside it.
+  Block* Map(size_t span, size_t used) const {
+    size_t extra = huge_ ? kHuge : 0;
+    void* raw = mmap(nullptr, span + extra, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
     if (raw == MAP_FAILED) return nullptr;
     char* p = static_cast<char*>(raw);
-    if (huge) {
+    if (huge_) {
       auto addr = reinterpret_cast<uintptr_t>(p);
       size_t head = ((addr + kHuge - 1) & ~(kHuge - 1)) - addr;
       if (head > 0) munmap(p, head);
-      if (kHuge - head > 0) munmap(p + head + size, kHuge - head);
+      if (kHuge - head > 0) munmap(p + head + span, kHuge - head);
       p += head;
       madvise(p, used / kHuge * kHuge, MADV_HUGEPAGE);
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    mapped_ += size;
-    return p;
-  }
-
-  void Unmap(void* p, size_t size) const {
-    munmap(p, size);
-    mapped_ -= size;
+    mapped_ += span;
+    peakMapped_ = std::max(peakMapped_, mapped_);
+    return new Block{p, span, false, nullptr, nullptr};
   }
 
   c10::Allocator* base_;
@@ -228,10 +259,11 @@ class CachingCpuAllocator final : public c10::Allocator {
   bool huge_;
   double slack_;
   mutable std::mutex mu_;
-  mutable std::multimap<size_t, void*> free_;
-  mutable std::unordered_map<void*, size_t> live_;
+  mutable std::set<Block*, BySize> free_;
+  mutable std::unordered_map<void*, Block*> live_;
   mutable size_t cached_ = 0;
   mutable size_t mapped_ = 0;
+  mutable size_t peakMapped_ = 0;
   mutable size_t liveBytes_ = 0;
   mutable size_t peakLive_ = 0;
   mutable size_t evicted_ = 0;

@@ -29,6 +29,7 @@ export class DistGroup {
   readonly #env: DistEnv;
   #failed: Error | null = null;
   #leadWaits = 0;
+  #arrivals = 0;
   /** Where the group's own small tensors live: NCCL reduces CUDA tensors only. */
   readonly #device: string;
 
@@ -96,6 +97,50 @@ export class DistGroup {
 
   barrier(): void {
     this.#run("barrier", () => native.distBarrier());
+  }
+
+  /** Each rank's bytes (any length, none included), in rank order: lengths first, then padded. */
+  allGatherBytes(data: Uint8Array): Uint8Array[] {
+    return tidy(() => {
+      const len = fromArray(new Float64Array([data.length]), [1]).to({ device: this.#device });
+      const lens = this.allGather(len).map((t) => t.item());
+      const padded = new Uint8Array(Math.max(1, ...lens));
+      padded.set(data);
+      const mine = fromArray(padded, [padded.length]).to({ device: this.#device });
+      return this.allGather(mine).map((t, r) => {
+        const all = t.to({ device: "cpu" }).toTypedArray() as Uint8Array;
+        return all.slice(0, lens[r]);
+      });
+    });
+  }
+
+  /** Element-wise sums over the ranks of a float64 array (exact for integer counts < 2^53). */
+  sumArray(a: Float64Array): Float64Array {
+    if (a.length === 0) return new Float64Array(0);
+    return tidy(() => {
+      const t = fromArray(a, [a.length]).to({ device: this.#device });
+      this.allReduce([t]);
+      return new Float64Array(t.to({ device: "cpu" }).toTypedArray() as Float64Array);
+    });
+  }
+
+  /**
+   * Waits, with no time limit, until every rank has arrived here: before the collectives that
+   * end work each rank does on its own share (an evaluation shard), which may take longer on
+   * one rank than the collective timeout. Fails if rank 0's store goes.
+   */
+  async allArrive(): Promise<void> {
+    const round = this.#arrivals++;
+    const keys = Array.from({ length: this.worldSize }, (_, r) => `arrive/${round}/${r}`);
+    try {
+      native.distStoreSet(keys[this.rank], "1");
+      while (!native.distStoreCheck(keys)) await new Promise((r) => setTimeout(r, 100));
+    } catch (e) {
+      throw new Error(
+        `rank ${this.rank}/${this.worldSize}: the store stopped responding while the ranks waited for each other (${message(e)})`,
+      );
+    }
+    this.barrier();
   }
 
   /** The sum over ranks as a new tensor whose gradient is also summed over ranks. */

@@ -141,8 +141,12 @@ export interface CpuCacheStats {
   /** Bytes of the blocks in use now, and the most ever in use at once. */
   liveBytes: number;
   peakLiveBytes: number;
+  /** The most bytes mapped at once. */
+  peakMappedBytes: number;
   /** Free blocks unmapped so far to stay within the peak (page faults to come). */
   evictedBytes: number;
+  /** Free blocks held now (after joining neighbours). */
+  freeBlocks: number;
 }
 
 function load(): Binding {

@@ -20,27 +20,28 @@ export function defaultThreadCount(): number {
 
 setNumThreads(defaultThreadCount());
 
-// Large CPU blocks (≥ 1 MiB) go through a caching allocator (native/src/cpu_cache.cc):
-// freed blocks are kept for the next request of their size, so a training step's
-// activations are mostly not page-faulted in again, but the process never maps more than
-// its peak live total, so its peak memory is what the work needs at its busiest point
+// Large CPU blocks (≥ 1 MiB) go through a caching allocator (native/src/cpu_cache.cc): a
+// request takes the smallest free block that holds it and splits off the rest, and freed
+// blocks join their free neighbours, so a training step's activations are served from pages
+// already resident whatever their sizes. The process never maps more than its peak live
+// total plus a slack, so its peak memory stays what the work needs at its busiest point
 // (measured below PyTorch's). Blocks of 2 MiB and more ask for transparent huge pages (one
 // fault per 2 MiB; a no-op where THP is off). Smaller blocks stay with glibc, told to serve
 // them from its heap (mmap threshold 1 MiB) and keep up to 64 MiB free at its top instead
 // of trimming it after every step (measured: a third fewer page faults, +7 MiB peak).
-// KDEP_CPU_CACHE_MIB bounds the free blocks kept (default 4096: the peak bound below is what
-// limits memory; at 1024, Faster R-CNN inference at 800 px evicted and re-mapped its large
-// blocks every image and ran at 0.8× PyTorch's speed, at 4096 1.05×). By default it may map up to
-// 25% above the peak live total: a training step's blocks of many sizes then stay cached
-// instead of being re-mapped every step (measured: 50 KDEP steps b16@112 took 19.2 s tight,
-// 15.1 s with the slack, PyTorch 16.0 s; peaks 582/656/674 MiB). One-off inference passes
-// (the SVD pass, the target cache build) run tight (`withTightCpuCache`), where the slack
-// only costs memory. KDEP_CPU_CACHE_SLACK=f sets the slack everywhere; KDEP_CPU_CACHE_THP=0 turns
+// KDEP_CPU_CACHE_MIB bounds the free blocks kept (default 4096: the peak bound is what
+// limits memory; at 1024, Faster R-CNN inference at 800 px re-mapped its large blocks every
+// image). Training may map up to 25% above the peak live total, so the blocks of a step's
+// many sizes stay resident; one-off inference passes (the SVD pass, the target cache build)
+// run with 10% (`withTightCpuCache`), where more only costs memory and none at all makes
+// best fit re-map about a third of a batch's activations (docs/target-cache.md has the
+// figures). KDEP_CPU_CACHE_SLACK=f sets the slack everywhere; KDEP_CPU_CACHE_THP=0 turns
 // huge pages off, KDEP_CPU_CACHE=0 falls back to the former glibc tuning (mmap off, 1 GiB
 // trim threshold). Users' own MALLOC_*_ settings win over either glibc tuning, and
-// KDEP_MALLOC_TUNING=0 leaves glibc's defaults alone (docs/target-cache.md).
+// KDEP_MALLOC_TUNING=0 leaves glibc's defaults alone.
 const envMib = Number(process.env.KDEP_CPU_CACHE_MIB);
 const TRAINING_SLACK = 0.25;
+const INFERENCE_SLACK = 0.1;
 const envSlack =
   process.env.KDEP_CPU_CACHE_SLACK !== undefined ? Number(process.env.KDEP_CPU_CACHE_SLACK) : null;
 const tuneGlibc =
@@ -59,12 +60,13 @@ if (process.env.KDEP_CPU_CACHE !== "0") {
 }
 
 /**
- * Runs `fn` with the caching CPU allocator bounded at the peak live total (no slack), as
- * one-off inference passes over a data set want; the slack in force before is restored.
+ * Runs `fn` with the caching CPU allocator bounded closer to the peak live total (10% over
+ * it instead of 25%), as one-off inference passes over a data set want; the training slack
+ * is restored after.
  */
 export async function withTightCpuCache<R>(fn: () => Promise<R>): Promise<R> {
   if (envSlack !== null) return fn();
-  native.setCpuCacheSlack(0);
+  native.setCpuCacheSlack(INFERENCE_SLACK);
   try {
     return await fn();
   } finally {

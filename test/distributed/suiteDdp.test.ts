@@ -1,7 +1,7 @@
 // `kdep transfer suite --nproc-per-node 2`: one classification (DTD), one segmentation and
-// one detection row, every run data-parallel over the same two ranks (the detection run's
-// evaluation is rank 0's alone: the other rank waits for it without a timeout, then both go
-// on to the next run); rank 0 alone reports and writes the table.
+// one detection row, every run data-parallel over the same two ranks (each run's evaluation
+// sharded over them, then both go on to the next run); rank 0 alone reports and writes the
+// table.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";

@@ -5,8 +5,10 @@
 // for its (epoch, image indices), the images the student sees being the same augmentation.
 import { join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
+import { subsetByIndex } from "../../data/datasets/select.js";
 import { type Batch, DataLoader } from "../../data/loader.js";
 import type { TransformStep } from "../../data/transforms/pipeline.js";
+import { shardIndices, syncBuffers } from "../../distributed/evalShard.js";
 import type { DistGroup } from "../../distributed/group.js";
 import { convertSyncBatchNorm } from "../../distributed/syncBatchNorm.js";
 import { removeStaleTemps } from "../../io/atomicWrite.js";
@@ -250,8 +252,13 @@ async function validationLoss(
   const c = inputs.config;
   // The validation loss needs the teacher's targets of the validation images.
   if (!inputs.val || inputs.targets) return {};
+  const dist = inputs.distributed;
+  if (dist) syncBuffers(dist, [distiller]);
   distiller.eval();
-  const valLoader = new DataLoader(inputs.val, {
+  // Data-parallel: each rank its shard of the images, the sums added over the ranks.
+  const val = inputs.val;
+  const shard = dist ? subsetByIndex(val, shardIndices(val.length, dist), val.spec.name) : val;
+  const valLoader = new DataLoader(shard, {
     batchSize: Math.min(c.batchSize, 256),
     transform: inputs.valTransform ?? inputs.trainTransform,
     numWorkers: c.workers,
@@ -275,6 +282,13 @@ async function validationLoss(
   } finally {
     await valLoader.close();
     distiller.train();
+  }
+  if (dist) {
+    await dist.allArrive();
+    const all = dist.sumArray(new Float64Array([sum, n, stop?.requested ? 1 : 0]));
+    [sum, n] = [all[0], all[1]];
+    // A pass stopped on one rank is stopped on all (they then agree on what comes next).
+    if (all[2] > 0) stop?.request("stop on another rank");
   }
   return { val_loss: sum / Math.max(1, n) };
 }

@@ -112,7 +112,7 @@ export async function runSupervised(o: SupervisedInputs): Promise<SupervisedResu
             o.val,
             o.valTransform ?? o.trainTransform,
             model.numClasses,
-            { workers: o.workers ?? 1 },
+            { workers: o.workers ?? 1, distributed },
           );
           valTop1 = r.top1;
           return { top1: r.top1 };

@@ -4,8 +4,10 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
+import { subsetByIndex } from "../../data/datasets/select.js";
 import { type Batch, DataLoader } from "../../data/loader.js";
 import type { TransformStep } from "../../data/transforms/pipeline.js";
+import { shardIndices, syncBuffers } from "../../distributed/evalShard.js";
 import type { DistGroup } from "../../distributed/group.js";
 import type { Backbone } from "../../models/backbone.js";
 import { BatchNorm1d, F, type Module } from "../../nn/index.js";
@@ -62,10 +64,20 @@ export async function evaluateClassifier(
     device?: string;
     /** Logits from images in eval mode; default model.forward. */
     logits?: (images: Tensor) => Tensor;
+    /**
+     * Data-parallel group: each rank evaluates its shard (with rank 0's BN statistics, also
+     * those of `modules`) and the counts are summed, so every rank gets the whole set's result.
+     */
+    distributed?: DistGroup;
+    /** Modules besides `model` that `logits` uses (their buffers come from rank 0). */
+    modules?: Module[];
   } = {},
 ) {
   const logits = o.logits ?? ((x: Tensor) => model.forward(x));
-  const loader = new DataLoader(data, {
+  const dist = o.distributed;
+  if (dist) syncBuffers(dist, [model, ...(o.modules ?? [])]);
+  const shard = dist ? subsetByIndex(data, shardIndices(data.length, dist), data.spec.name) : data;
+  const loader = new DataLoader(shard, {
     batchSize: o.batchSize ?? 128,
     transform,
     numWorkers: o.workers ?? 2,
@@ -87,7 +99,13 @@ export async function evaluateClassifier(
     await loader.close();
     model.train(wasTraining);
   }
-  return meter.result();
+  // Images this rank evaluated; the result counts the whole set.
+  const local = meter.count;
+  if (dist) {
+    await dist.allArrive();
+    meter.reduce((t) => dist.sumArray(t));
+  }
+  return { ...meter.result(), local };
 }
 
 /** Settings a resumed transfer run may change: where things are, how fast, how many runs. */
@@ -173,7 +191,13 @@ export async function runClassification(inputs: ClassifyInputs): Promise<Classif
             inputs.test,
             inputs.testTransform,
             inputs.numClasses,
-            { workers: c.workers, device: c.device, logits },
+            {
+              workers: c.workers,
+              device: c.device,
+              logits,
+              distributed: inputs.distributed,
+              modules: norm ? [norm] : [],
+            },
           );
           setMode();
           last = r;

@@ -32,6 +32,27 @@ export class ClassificationMeter {
     this.#n += n;
   }
 
+  /** Images counted so far. */
+  get count(): number {
+    return this.#n;
+  }
+
+  /**
+   * Replaces the tallies by `sum` of them (e.g. over data-parallel ranks, each of which counted
+   * its own shard): the result is then the whole set's.
+   */
+  reduce(sum: (totals: Float64Array) => Float64Array): void {
+    const C = this.numClasses;
+    const packed = new Float64Array(3 + 2 * C);
+    packed.set([this.#top1, this.#top5, this.#n]);
+    packed.set(this.#correct, 3);
+    packed.set(this.#count, 3 + C);
+    const all = sum(packed);
+    [this.#top1, this.#top5, this.#n] = [all[0], all[1], all[2]];
+    this.#correct.set(all.subarray(3, 3 + C));
+    this.#count.set(all.subarray(3 + C));
+  }
+
   result(): { top1: number; top5: number; meanPerClass: number; count: number } {
     let sum = 0;
     let classes = 0;

@@ -64,6 +64,17 @@ export async function writeTriptych(
   mean: number[],
   std: number[],
 ): Promise<void> {
+  atomicWriteFile(path, await triptychPng(image, truth, pred, mean, std), { syncDir: false });
+}
+
+/** image | truth | prediction as the bytes of one PNG. */
+export async function triptychPng(
+  image: Tensor,
+  truth: Tensor,
+  pred: Tensor,
+  mean: number[],
+  std: number[],
+): Promise<Buffer> {
   const [, , h, w] = image.shape;
   const W = 3 * w;
   const out = new Uint8Array(h * W * 3);
@@ -75,14 +86,18 @@ export async function writeTriptych(
   colour(p.toTypedArray() as Int32Array, out, 2 * w * 3, W, w);
   t.dispose();
   p.dispose();
-  const png = await sharp(Buffer.from(out), { raw: { width: W, height: h, channels: 3 } })
+  return sharp(Buffer.from(out), { raw: { width: W, height: h, channels: 3 } })
     .png()
     .toBuffer();
-  atomicWriteFile(path, png, { syncDir: false });
 }
 
 /** A predicted label map [H, W] as a one-channel PNG of class indices (what masks hold). */
 export async function writeLabelPng(path: string, pred: Tensor): Promise<void> {
+  atomicWriteFile(path, await labelPng(pred), { syncDir: false });
+}
+
+/** A predicted label map [H, W] as the bytes of a one-channel PNG of class indices. */
+export async function labelPng(pred: Tensor): Promise<Buffer> {
   const [h, w] = pred.shape;
   const p = pred.to({ dtype: "uint8", device: "cpu" });
   const png = await sharp(Buffer.from(p.toTypedArray() as Uint8Array), {
@@ -92,5 +107,5 @@ export async function writeLabelPng(path: string, pred: Tensor): Promise<void> {
     .png()
     .toBuffer();
   p.dispose();
-  atomicWriteFile(path, png, { syncDir: false });
+  return png;
 }

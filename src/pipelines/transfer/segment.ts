@@ -31,7 +31,7 @@ export interface SegmentInputs {
   stopAfterSteps?: number;
   /**
    * Data-parallel group (src/distributed): batchSize stays global; SyncBatchNorm unless
-   * config.syncBn is false; every rank evaluates, rank 0 alone writes.
+   * config.syncBn is false; each rank evaluates its shard of the val set, rank 0 alone writes.
    */
   distributed?: DistGroup;
 }
@@ -130,11 +130,11 @@ export async function runSegmentation(inputs: SegmentInputs): Promise<SegmentRes
   let best = { miou: -1, epoch: 0 };
   const evaluate = async (model: PSPNet, epoch: number) => {
     const final = epoch === c.epochs;
+    // Every rank evaluates its shard; rank 0 alone writes (the others send it their pictures).
     const { metrics } = await evaluateSegmentation(model, inputs.data.val, {
       ...sliding,
-      ...(final && lead
-        ? { outDir: runDir, saveImages: c.saveImages, saveLabels: c.saveLabels }
-        : {}),
+      distributed: dist,
+      ...(final ? { outDir: runDir, saveImages: c.saveImages, saveLabels: c.saveLabels } : {}),
     });
     model.train();
     last = metrics;

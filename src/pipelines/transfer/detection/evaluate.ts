@@ -1,9 +1,12 @@
 // Evaluation of a detector on a val set: detections for every image (model in eval mode),
 // saved in COCO's results format, scored with VOC07 AP50 and COCO AP, and a few images
-// drawn as PNG.
+// drawn as PNG. Data-parallel, each rank detects its shard of the images, the detections are
+// gathered on every rank and scored there; rank 0 alone writes.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { DetDataset } from "../../../data/datasets/detection.js";
+import type { DetDataset, DetRecord } from "../../../data/datasets/detection.js";
+import { shardIndices, syncBuffers } from "../../../distributed/evalShard.js";
+import type { DistGroup } from "../../../distributed/group.js";
 import { atomicWriteFile } from "../../../io/atomicWrite.js";
 import type { FasterRcnn } from "../../../models/detection/fasterRcnn.js";
 import { noGrad, tidy } from "../../../tensor/index.js";
@@ -37,40 +40,20 @@ export async function evaluateDetector(
   model: FasterRcnn,
   data: DetDataset,
   outDir: string,
-  o: { limit?: number; draw?: number } = {},
+  o: { limit?: number; draw?: number; distributed?: DistGroup } = {},
 ): Promise<DetMetrics> {
   const records = o.limit ? data.records.slice(0, o.limit) : data.records;
-  const wasTraining = model.training;
-  model.eval();
-  const dets: Detection[] = [];
+  const dist = o.distributed;
+  if (dist) syncBuffers(dist, [model]);
+  const mine = await detectShard(model, records, shardIndices(records.length, dist));
+  if (dist) await dist.allArrive();
+  const dets = dist ? gatherDetections(dist, mine, records) : mine;
+  if (dist && !dist.isLead) return scoreDetections(data, records, dets);
   mkdirSync(join(outDir, "images"), { recursive: true });
-  try {
-    for (const [i, r] of records.entries()) {
-      const img = await loadImage(r);
-      const found = tidy(() => noGrad(() => model.detect([img])[0]));
-      img.dispose();
-      const b = found.boxes.toArray();
-      const s = found.scores.toArray();
-      const l = found.labels.toArray();
-      const mine: Detection[] = s.map((score, k) => ({
-        image: r.id,
-        box: b.slice(k * 4, k * 4 + 4) as unknown as Box,
-        label: l[k] - 1,
-        score,
-      }));
-      for (const t of [found.boxes, found.scores, found.labels]) t.dispose();
-      dets.push(...mine);
-      if (i < (o.draw ?? 0)) {
-        const strong = mine.filter((d) => d.score >= 0.5).map((d) => d.box);
-        await drawDetections(
-          r,
-          strong,
-          join(outDir, "images", `${String(r.id).replace(/[^\w.-]/g, "_")}.png`),
-        );
-      }
-    }
-  } finally {
-    model.train(wasTraining);
+  for (const r of records.slice(0, o.draw ?? 0)) {
+    const strong = dets.filter((d) => d.image === r.id && d.score >= 0.5).map((d) => d.box);
+    const name = `${String(r.id).replace(/[^\w.-]/g, "_")}.png`;
+    await drawDetections(r, strong, join(outDir, "images", name));
   }
   const catId = (label: number) => data.categoryIds?.[label] ?? label + 1;
   const results = dets.map((d) => ({
@@ -85,6 +68,11 @@ export async function evaluateDetector(
     join(outDir, "coco_results.json"),
     new TextEncoder().encode(JSON.stringify(results)),
   );
+  return scoreDetections(data, records, dets);
+}
+
+/** VOC07 AP50 and COCO AP of detections on `records`, in percent. */
+function scoreDetections(data: DetDataset, records: DetRecord[], dets: Detection[]): DetMetrics {
   const gts: GroundTruth[] = records.flatMap((r) =>
     r.objects.map((ob) => ({
       image: r.id,
@@ -114,4 +102,64 @@ export async function evaluateDetector(
     APm: pct(coco.APm),
     APl: pct(coco.APl),
   };
+}
+
+/** Detections of the records at `positions`, in that order (each image's in the model's order). */
+async function detectShard(
+  model: FasterRcnn,
+  records: DetRecord[],
+  positions: Int32Array,
+): Promise<Detection[]> {
+  const wasTraining = model.training;
+  model.eval();
+  const dets: Detection[] = [];
+  try {
+    for (const p of positions) {
+      const r = records[p];
+      const img = await loadImage(r);
+      const found = tidy(() => noGrad(() => model.detect([img])[0]));
+      img.dispose();
+      const b = found.boxes.toArray();
+      const l = found.labels.toArray();
+      for (const [k, score] of found.scores.toArray().entries())
+        dets.push({
+          image: r.id,
+          box: b.slice(k * 4, k * 4 + 4) as unknown as Box,
+          label: l[k] - 1,
+          score,
+        });
+      for (const t of [found.boxes, found.scores, found.labels]) t.dispose();
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  return dets;
+}
+
+const ROW = 7; // position, x1, y1, x2, y2, label, score (float64: the float32 values exactly)
+
+/**
+ * Every rank's detections on every rank, in the order one process makes them (by record, then
+ * as the model gave them): the scores' ties are then broken as in one process.
+ */
+function gatherDetections(group: DistGroup, mine: Detection[], records: DetRecord[]): Detection[] {
+  const pos = new Map(records.map((r, i) => [r.id, i]));
+  const rows = new Float64Array(mine.length * ROW);
+  for (const [k, d] of mine.entries())
+    rows.set([pos.get(d.image)!, ...d.box, d.label, d.score], k * ROW);
+  const all = group
+    .allGatherBytes(new Uint8Array(rows.buffer))
+    .flatMap((bytes) => {
+      const f = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8);
+      return Array.from({ length: f.length / ROW }, (_, k) => f.slice(k * ROW, (k + 1) * ROW));
+    })
+    .map((f, order) => ({ f, order }));
+  // A stable order: by record, then by rank and place within it (one rank per record).
+  all.sort((a, b) => a.f[0] - b.f[0] || a.order - b.order);
+  return all.map(({ f }) => ({
+    image: records[f[0]].id,
+    box: [f[1], f[2], f[3], f[4]] as const,
+    label: f[5],
+    score: f[6],
+  }));
 }

@@ -1,7 +1,6 @@
 // Detection transfer: Faster R-CNN on a pre-trained backbone, trained by iterations with
 // SGD (momentum, weight decay), linear warm-up and step drops per iteration, on the shared
 // training loop (checkpoints, exact resume, Ctrl-C, logs); then evaluated on the val set.
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DetDataset, DetRecord } from "../../../data/datasets/detection.js";
 import { type DecodedRgb, DecodePool } from "../../../data/detDecode.js";
@@ -221,21 +220,17 @@ export async function runDetection(
     },
   });
   if (r.stopped) return { metrics: null, seconds: r.seconds, runDir: c.out, stopped: true };
-  // Rank 0 evaluates and writes result.json; the others wait for it and read it.
-  const resultPath = join(c.out, "result.json");
-  if (dist && !dist.isLead) {
-    await dist.leadDone();
-    return JSON.parse(readFileSync(resultPath, "utf8")) as DetRunResult;
-  }
+  // Each rank detects its shard of the val images; every rank scores them all, rank 0 writes.
   const model = r.parts.model;
   model.transform.setMinSize(c.testSize);
   const metrics = await evaluateDetector(model, data.test, c.out, {
     limit: c.evalImages || undefined,
     draw: c.drawImages,
+    distributed: dist,
   });
   const out = { metrics, seconds: r.seconds, runDir: c.out, stopped: false };
-  atomicWriteFile(resultPath, Buffer.from(`${JSON.stringify(out, null, 2)}\n`));
-  await dist?.leadDone();
+  if (!dist || dist.isLead)
+    atomicWriteFile(join(c.out, "result.json"), Buffer.from(`${JSON.stringify(out, null, 2)}\n`));
   return out;
 }
 
