@@ -93,6 +93,7 @@ export type {
   FeatureMaps,
   HeadOptions,
 } from "./models/backbone.js";
+export { type ConvBnPair, convBnPairs, foldBatchNorm } from "./models/fold.js";
 export { MobileNetV2, type MobileNetV2Options, mobilenetV2 } from "./models/mobilenetv2.js";
 export {
   PPM,

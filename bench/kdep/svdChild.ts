@@ -1,11 +1,15 @@
 // Our SVD pass over random images in its own process, so its peak memory is its own.
 import { createModel } from "../../src/models/registry.js";
 import { FeatureMoments } from "../../src/pipelines/kdep/featureMoments.js";
+import { freezeTeacher } from "../../src/pipelines/kdep/frozenTeacher.js";
 import * as T from "../../src/tensor/index.js";
 import { peakRssMiB } from "../util.js";
 
 const [n, size] = [Number(process.argv[2]), Number(process.argv[3])];
-const teacher = createModel("resnet50", { numClasses: 0, preReluFeature: true }).eval();
+// Readied as runSvd readies its teacher (BN folded, channels-last); KDEP_BENCH_UNFOLDED=1
+// keeps the plain model (the comparison docs/target-cache.md reports).
+const built = createModel("resnet50", { numClasses: 0, preReluFeature: true }).eval();
+const teacher = process.env.KDEP_BENCH_UNFOLDED === "1" ? built : freezeTeacher(built);
 const m = new FeatureMoments(2048);
 const t0 = Date.now();
 // Tight as kdep's own SVD pass (runSvd) runs it.

@@ -1,5 +1,6 @@
 export * from "./backbone.js";
 export { convertToChannelsLast } from "./common.js";
+export * from "./fold.js";
 export * from "./mobilenetv2.js";
 export * from "./mobilenetv2Keys.js";
 export * from "./pspnet.js";

@@ -51,7 +51,7 @@ export class ConvBnAct extends Module {
   forward(x: Tensor): Tensor {
     const c = this.conv.forward(x);
     const y = this.bn.forward(c);
-    c.dispose();
+    if (y !== c) c.dispose(); // a folded BN (src/models/fold.ts) returns its input
     if (this.act) callAtenInPlace("hardtanh_", y.handle, 0, 6);
     return y;
   }

@@ -53,11 +53,12 @@ function residual(out: Tensor, x: Tensor, downsample: Sequential | null, relu: b
   return relu ? out.relu_() : out;
 }
 
-/** conv → BN with the conv output freed at once (BN's backward keeps what it needs). */
+/** conv → BN with the conv output freed at once (BN's backward keeps what it needs); a BN
+ *  folded into the conv (src/models/fold.ts) hands back the conv output itself. */
 function convBn(conv: Conv2d, bn: BatchNorm2d, x: Tensor): Tensor {
   const c = conv.forward(x);
   const y = bn.forward(c);
-  c.dispose();
+  if (y !== c) c.dispose();
   return y;
 }
 
@@ -279,7 +280,7 @@ export class ResNet extends Module implements BackboneApi {
     const c = this.conv1.forward(input);
     if (input !== x) input.dispose();
     const y = this.bn1.forward(c);
-    c.dispose();
+    if (y !== c) c.dispose();
     return y.relu_();
   }
 

@@ -1,5 +1,6 @@
 // BatchNorm1d/2d with PyTorch's running-statistics semantics (momentum or, with
 // momentum null, a cumulative average; num_batches_tracked counted in training).
+import { isGradEnabled } from "../tensor/autograd.js";
 import { ones, scalar, zeros } from "../tensor/ops/creation.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { batchNorm } from "./functional.js";
@@ -33,6 +34,9 @@ abstract class BatchNormBase extends Module {
   readonly momentum: number | null;
   /** Set by convertSyncBatchNorm (src/distributed): replaces the training-mode statistics. */
   sync: BatchNormSync | null = null;
+  /** Set by foldBatchNorm (src/models/fold.ts) once the conv before this layer holds its
+   *  affine map: forward is then the identity, and refused where autograd would record. */
+  folded = false;
   constructor(
     readonly numFeatures: number,
     config: BatchNormConfig,
@@ -51,6 +55,13 @@ abstract class BatchNormBase extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    if (this.folded) {
+      if (isGradEnabled())
+        throw new Error(
+          `${this.constructor.name}(${this.numFeatures}) is folded into its convolution: the model is inference-only, run it under noGrad`,
+        );
+      return x;
+    }
     if (!this.expectedDims.includes(x.ndim) || x.size(1) !== this.numFeatures) {
       throw new Error(
         `${this.constructor.name}(${this.numFeatures}) expects ${this.expectedDims.join(" or ")}-D input with ${this.numFeatures} channels but received shape [${x.shape}]`,

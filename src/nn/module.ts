@@ -27,6 +27,7 @@ export class Module {
   readonly #buffers = new Map<string, Tensor | null>();
   readonly #nonPersistent = new Set<string>();
   readonly #children = new Map<string, Module>();
+  #inferenceOnly: string | null = null;
 
   /** Registers a trainable tensor; it is kept alive outside every tidy scope. */
   registerParameter(name: string, t: Tensor | null): Tensor {
@@ -133,6 +134,7 @@ export class Module {
     sd: StateDict | Record<string, Tensor>,
     opts: { strict?: boolean } = {},
   ): LoadResult {
+    this.#refuseIfInferenceOnly("loadStateDict");
     const src = sd instanceof Map ? sd : new Map(Object.entries(sd));
     const own = this.stateDict();
     const missingKeys = [...own.keys()].filter((k) => !src.has(k));
@@ -161,6 +163,7 @@ export class Module {
   }
 
   train(mode = true): this {
+    if (mode) this.#refuseIfInferenceOnly("train()");
     for (const m of this.modules()) m.training = mode;
     return this;
   }
@@ -210,8 +213,28 @@ export class Module {
 
   /** Freezes (false) or unfreezes (true) every parameter. */
   requiresGrad_(on = true): this {
+    if (on) this.#refuseIfInferenceOnly("requiresGrad_(true)");
     for (const p of this.parameters()) p.requiresGrad_(on);
     return this;
+  }
+
+  /**
+   * Marks this module inference-only (a transform such as BN folding made its parameters
+   * unfit to train or to load a checkpoint into): eval mode, parameters frozen, and from now
+   * on train(), requiresGrad_(true) and loadStateDict on it or any module above it throw an
+   * error that gives `reason`.
+   */
+  setInferenceOnly(reason: string): void {
+    this.train(false).requiresGrad_(false);
+    this.#inferenceOnly = reason;
+  }
+  /** Why this module is inference-only, or null when it can train. */
+  get inferenceOnly(): string | null {
+    return this.#inferenceOnly;
+  }
+  #refuseIfInferenceOnly(what: string): void {
+    const m = this.modules().find((c) => c.#inferenceOnly !== null);
+    if (m) throw new Error(`${this.constructor.name}.${what} refused: ${m.#inferenceOnly}`);
   }
 
   /** Drops every parameter's gradient (set to None, PyTorch's default since 2.0). */

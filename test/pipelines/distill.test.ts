@@ -54,6 +54,12 @@ def pre_relu(blk, bottleneck):
     blk.forward = types.MethodType(f, blk)
 pre_relu(t.layer4[-1], True); pre_relu(s.layer4[-1], False)
 t.fc = nn.Identity(); s.fc = nn.Identity(); t.eval(); s.train()
+# kdep runs its frozen teacher with BN folded into the convs, as torch.fx's fuse does (the
+# same folded weights, bit for bit), and channels-last on the CPU (freezeTeacher). Against
+# another conv algorithm, PTS's cube root magnifies last-bit differences of targets near
+# zero past this test's tolerance.
+import torch.fx.experimental.optimization as fx_opt
+t = fx_opt.fuse(t).to(memory_format=torch.channels_last)
 with torch.no_grad():
     z = (t(x) - mu) @ V[:, :512]
     tgt = torch.sign(z) * (z.abs() / 0.1) ** (1 / 3)

@@ -52,7 +52,7 @@ describe("distill --targets", async () => {
       targets: new TargetCache(cacheDir),
       targetsExpect: expect,
     });
-    // 2 epochs × 2 steps. Measured: 8e-6 and 4e-5 relative; scaling V by (1 + 2^-12), a
+    // 2 epochs × 2 steps. Measured: 8e-6 and 5e-5 relative; scaling V by (1 + 2^-12), a
     // perturbation of the size of float16 rounding, moves the same run by 1e-4. Small-batch
     // SGD amplifies such differences step by step, so the bound holds for a few steps only.
     // The loss is the measure, not the weights: in this 2-wide net, convolutions followed by

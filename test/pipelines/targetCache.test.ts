@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { DataLoader } from "../../src/data/loader.js";
+import { createModel } from "../../src/models/registry.js";
 import { toTensors } from "../../src/pipelines/common/batches.js";
 import {
   epochFile,
@@ -44,11 +45,16 @@ function assertSameCache(a: string, b: string): void {
 }
 
 describe("teacher-target cache", async () => {
-  const f = await targetsFixture();
+  const f = await targetsFixture(3, true);
 
   it("holds the teacher's projected target of the crop distill draws for (epoch, index)", async () => {
     const out = tmp();
+    // The cache is built by the teacher with its BN folded; compare with the model as loaded.
+    const teacher = createModel("resnet18", { numClasses: 0, width: 8, preReluFeature: true });
+    teacher.loadStateDict(f.teacher.stateDict());
+    teacher.eval();
     const r = await runTargets(f.inputs(out));
+    assert.ok(f.teacher.inferenceOnly, "runTargets folded its teacher");
     assert.equal(r.stopped, false);
     assert.equal(r.chunks, 2 * 4); // 30 images in chunks of 8, two epochs
     const cache = new TargetCache(out);
@@ -67,7 +73,7 @@ describe("teacher-target cache", async () => {
         T.tidy(() => {
           const { images } = toTensors(b);
           const feat = T.noGrad(() =>
-            f.teacher.forwardHead(f.teacher.forwardFeatures(images), { preLogits: true }),
+            teacher.forwardHead(teacher.forwardFeatures(images), { preLogits: true }),
           );
           const want = feat.sub(f.svd.mean).matmul(f.svd.V.narrow(1, 0, 16));
           const got = cache.targets(e, idx);

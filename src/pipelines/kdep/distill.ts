@@ -171,6 +171,7 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
               preReluFeature: true,
             }));
       const align = buildAlignment(c, inputs, student, lossWeight);
+      teacher?.to(c.device); // first: the Distiller readies the teacher for its device
       const distiller = new Distiller(teacher, student, align, {
         logitWeight: c.logitWeight,
         ceWeight: c.ceWeight,
@@ -180,7 +181,6 @@ export async function runDistill(inputs: DistillInputs): Promise<DistillResult> 
         lossScaling: inputs.lossScaling,
       });
       // Before the optimiser is built; `to` keeps the tensor objects, so either order works.
-      teacher?.to(c.device);
       distiller.to(c.device);
       cache?.check({
         ...inputs.targetsExpect,

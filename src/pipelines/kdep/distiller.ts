@@ -1,5 +1,6 @@
 // Student + alignment in one module (what trains and what is saved), with the frozen
-// teacher beside it (not registered: never trained, never saved). `losses` returns the
+// teacher beside it (not registered: never trained, never saved; readied in place by
+// freezeTeacher: BN folded into its convs, channels-last on the CPU). `losses` returns the
 // named loss terms of one batch; `step` is one optimiser step with optional micro-batches.
 // Without a teacher (null), the targets come from a cache (`targets` arguments): the SVD
 // feature loss only.
@@ -15,6 +16,7 @@ import {
   withAutocast,
 } from "../../tensor/index.js";
 import { type Alignment, logitKd, type StudentOut, type TeacherOut } from "./alignment.js";
+import { freezeTeacher } from "./frozenTeacher.js";
 
 export interface DistillerOptions {
   logitWeight?: number;
@@ -52,8 +54,7 @@ export class Distiller extends Module {
         );
       return;
     }
-    teacher.preReluFeature = true;
-    teacher.eval().requiresGrad_(false);
+    freezeTeacher(teacher); // inference only from here: BN folded, channels-last on the CPU
     if (this.needLogits && (teacher.numClasses === 0 || student.numClasses === 0)) {
       throw new Error("Logit terms need classifier heads on both teacher and student");
     }

@@ -52,15 +52,24 @@ export class FeatureMoments {
 
   finalize(): SvdResult {
     if (this.count < 2) throw new Error(`The SVD needs at least 2 features, got ${this.count}`);
+    // Each d×d temporary (32 MiB at d = 2048) is freed as soon as the next exists, not at the
+    // end of the scope: this step, not the teacher pass, set the SVD pass's peak memory.
+    const step = (t: Tensor, next: (t: Tensor) => Tensor): Tensor => {
+      const out = next(t);
+      t.dispose();
+      return out;
+    };
     return tidy(() => {
       const mean = this.sum.div(this.count);
-      const centred = this.scatter.sub(mean.unsqueeze(1).matmul(mean.unsqueeze(0)), this.count);
+      const outer = mean.unsqueeze(1).matmul(mean.unsqueeze(0));
+      const centred = step(outer, (o) => this.scatter.sub(o, this.count));
       // Symmetrise away rounding before the eigen-solver.
-      const sym = centred.add(centred.t()).div(2);
+      const sym = step(centred, (c) => c.add(c.t())).div_(2);
       const { eigenvalues, eigenvectors } = eigh(sym);
+      sym.dispose();
       const order = eigenvalues.flip(0);
       return {
-        V: eigenvectors.flip(1).contiguous(),
+        V: step(eigenvectors, (e) => e.flip(1).contiguous()),
         mean,
         singularValues: order.clamp(0, null).sqrt(),
         count: this.count,

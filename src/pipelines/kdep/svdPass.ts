@@ -25,6 +25,7 @@ import { toTensors } from "../common/batches.js";
 import { pollSignals, StopSignal } from "../common/interrupt.js";
 import { Progress } from "../common/runLog.js";
 import { FeatureMoments, type SvdResult } from "./featureMoments.js";
+import { freezeTeacher } from "./frozenTeacher.js";
 
 /** The record `kdep svd` writes as `svd.json`: the teacher id, image count, seed and transform. */
 export interface SvdManifest {
@@ -41,6 +42,8 @@ export interface SvdManifest {
 }
 
 export interface SvdInputs {
+  /** ResNet or MobileNetV2, readied in place by freezeTeacher (BN folded into its convs,
+   *  channels-last on the CPU): from here on an inference-only model. */
   teacher: Backbone;
   /** Identifies the teacher: architecture plus a hash of its weights. */
   teacherId: string;
@@ -79,10 +82,9 @@ async function svdPass(
   o: SvdInputs,
 ): Promise<{ result: SvdResult | null; manifest: SvdManifest; stopped: boolean }> {
   const teacher = o.teacher;
-  teacher.preReluFeature = true;
-  teacher.eval().requiresGrad_(false);
   const device = o.device ?? "cpu";
   teacher.to(device);
+  freezeTeacher(teacher); // inference only from here: BN folded, channels-last on the CPU
   const d = teacher.featureDim;
   const batchSize = o.batchSize ?? 256;
   const seed = o.seed ?? 0;

@@ -29,6 +29,7 @@ import { toTensors } from "../common/batches.js";
 import { pollSignals, StopSignal } from "../common/interrupt.js";
 import { Progress } from "../common/runLog.js";
 import type { SvdBasis } from "./alignment.js";
+import { freezeTeacher } from "./frozenTeacher.js";
 import {
   type EpochSums,
   epochFile,
@@ -44,6 +45,8 @@ import {
 } from "./targetCacheFormat.js";
 
 export interface TargetsInputs {
+  /** ResNet or MobileNetV2, readied in place by freezeTeacher (BN folded into its convs,
+   *  channels-last on the CPU): from here on an inference-only model. */
   teacher: Backbone;
   /** Architecture plus weights hash, as `kdep svd` and `distill` name the teacher. */
   teacherId: string;
@@ -134,10 +137,9 @@ export async function runTargets(o: TargetsInputs): Promise<TargetsResult> {
 async function targetsPass(o: TargetsInputs): Promise<TargetsResult> {
   const t0 = Date.now();
   const teacher = o.teacher;
-  teacher.preReluFeature = true;
-  teacher.eval().requiresGrad_(false);
   const device = o.device ?? "cpu";
   teacher.to(device);
+  freezeTeacher(teacher); // inference only from here: BN folded, channels-last on the CPU
   const [dt, cols] = o.svd.V.shape;
   if (!(Number.isInteger(o.k) && o.k >= 1 && o.k <= cols))
     throw new Error(`--k must be an integer in [1, ${cols}] (the SVD basis), got ${o.k}`);
