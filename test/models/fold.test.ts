@@ -7,13 +7,13 @@ import { convBnPairs, foldBatchNorm } from "../../src/models/fold.js";
 import { MobileNetV2 } from "../../src/models/mobilenetv2.js";
 import { createModel } from "../../src/models/registry.js";
 import { BatchNorm2d } from "../../src/nn/batchnorm.js";
-import { normal_, uniform_ } from "../../src/nn/init.js";
 import { Conv2d } from "../../src/nn/linear.js";
 import { Module } from "../../src/nn/module.js";
 import { SvdAlignment } from "../../src/pipelines/kdep/alignment.js";
 import { Distiller } from "../../src/pipelines/kdep/distiller.js";
 import * as T from "../../src/tensor/index.js";
 import { assertClose, TorchRef } from "../helpers/torchRef.js";
+import { randomizeBn } from "../pipelines/fixtures/targetsFixture.js";
 import { assertRel, runWithDicts } from "./refState.js";
 
 const ref = new TorchRef();
@@ -150,16 +150,3 @@ with torch.no_grad():
     assertRel(d.teacherOut(x).feature, want, "teacher feature");
   });
 });
-
-/** γ, β, mean, var drawn as refState.ts's randomize_bn draws them (non-trivial folds). */
-function randomizeBn(model: Module): void {
-  T.noGrad(() => {
-    for (const m of model.modules()) {
-      if (!(m instanceof BatchNorm2d)) continue;
-      uniform_(m.getParameter("weight")!, 0.5, 1.5);
-      normal_(m.getParameter("bias")!, 0, 0.1);
-      normal_(m.getBuffer("running_mean")!, 0, 0.1);
-      uniform_(m.getBuffer("running_var")!, 0.5, 1.5);
-    }
-  });
-}
