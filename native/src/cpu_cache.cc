@@ -70,8 +70,10 @@ class CachingCpuAllocator final : public c10::Allocator {
 
   c10::DataPtr allocate(size_t n) KDEP_ALLOCATE_CONST override {
     if (n < minBytes_) return base_->allocate(n);
-    void* p = Take(RoundUp(n, kPage));
-    if (p == nullptr) throw std::bad_alloc();
+    // Past half the address space, rounding up would wrap around to a small size.
+    void* p = n > (SIZE_MAX >> 1) ? nullptr : Take(RoundUp(n, kPage));
+    TORCH_CHECK(p != nullptr, "not enough memory: a CPU tensor of ", n,
+                " bytes could not be allocated (kdep's CPU allocator; mmap failed)");
     // ctx == data, as raw_allocate()/raw_deallocate() (oneDNN's scratch memory) require.
     return {p, p, &Free, c10::Device(c10::DeviceType::CPU)};
   }

@@ -141,4 +141,19 @@ describe("caching CPU allocator", () => {
     }
     native.setCpuCacheSlack(0.25);
   });
+
+  it("an allocation no mapping can hold is an error naming its size, and nothing is lost", () => {
+    const before = T.cpuCacheStats()!;
+    const kept = T.full([2 ** 20], 3); // 4 MiB, live across the failure
+    // 1 EiB: more than the address space, so mmap fails whatever the overcommit setting.
+    assert.throws(
+      () => T.empty([2 ** 60], { dtype: "uint8" }),
+      /not enough memory: a CPU tensor of 1152921504606846976 bytes could not be allocated/,
+    );
+    assert.equal(kept.sum().item(), 3 * 2 ** 20);
+    kept.dispose();
+    const after = T.cpuCacheStats()!;
+    assert.equal(after.mappedBytes, after.liveBytes + after.cachedBytes);
+    assert.ok(after.misses >= before.misses);
+  });
 });
