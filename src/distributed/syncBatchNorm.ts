@@ -32,7 +32,8 @@ function atenRounded(
     noGrad(() => {
       const mean = globalSum.div(total).float();
       const d = x.sub(mean.view(...shape));
-      const sq = d.mul(d).double().sum(dims);
+      // float32 squares, summed in float64 (no float64 copy of the activation).
+      const sq = d.mul_(d).sum(dims, false, "float64");
       group.allReduce([sq]);
       const invStd = sq.float().div(total).double().add(p.eps).rsqrt().float();
       const alpha = (p.weight ? invStd.mul(p.weight) : invStd).double();
@@ -42,7 +43,7 @@ function atenRounded(
       beta = beta.float().double();
       return xd
         .mul(alpha.view(...shape))
-        .add(beta.view(...shape))
+        .add_(beta.view(...shape))
         .float();
     }),
   );
@@ -94,9 +95,9 @@ function syncForward(group: DistGroup, x: Tensor, p: BatchNormArgs): Tensor {
   const count = total.item();
   if (atenKernelIsExact(x)) {
     const exact = atenRounded(group, x, xd, gSum.detach(), count, p, dims, shape);
-    y = y.sub(y.detach()).add(exact.double());
-  }
-  y = y.to(x.dtype);
+    // exact + 0 with y's gradient, the zero taken to float32 before the add.
+    y = exact.add(y.sub(y.detach()).float());
+  } else y = y.to(x.dtype);
   if (p.runningMean && p.runningVar) {
     noGrad(() => {
       const m = p.momentum;

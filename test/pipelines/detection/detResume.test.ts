@@ -6,12 +6,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { writeSyntheticDetection } from "../../../src/data/datasets/detSynthetic.js";
-import { detDefaults } from "../../../src/pipelines/transfer/detection/config.js";
-import { loadDetection } from "../../../src/pipelines/transfer/detection/data.js";
 import { runDetection } from "../../../src/pipelines/transfer/detection/train.js";
 import { setNumThreads } from "../../../src/tensor/index.js";
-import { FMNIST_DIR } from "../fixtures/fmnist.js";
+import { tinyDetectionConfig, tinyDetectionTask } from "../fixtures/tinyDetection.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kdep-det-resume-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,34 +16,9 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 describe("detection run resume", () => {
   it("stopped and resumed equals uninterrupted", async () => {
     setNumThreads(1);
-    const data = join(dir, "task");
-    await writeSyntheticDetection({
-      fmnistDir: FMNIST_DIR,
-      outDir: data,
-      train: 6,
-      val: 3,
-      seed: 2,
-    });
-    const sets = await loadDetection("folder", data);
+    const { data, sets } = await tinyDetectionTask(dir, 2);
     const config = (out: string) =>
-      detDefaults("folder", {
-        data,
-        out: join(dir, out),
-        head: "c4",
-        iterations: 4,
-        steps: [3],
-        warmupIters: 2,
-        batchSize: 2,
-        lr: 0.005,
-        trainSizes: [80, 96],
-        testSize: 96,
-        maxSize: 160,
-        roiBatchPerImage: 32,
-        rpnPreNms: [200, 100],
-        rpnPostNms: [100, 50],
-        checkpointEvery: 1,
-        drawImages: 0,
-      });
+      tinyDetectionConfig(data, join(dir, out), { head: "c4", checkpointEvery: 1 });
     const whole = await runDetection(config("whole"), sets, { progress: "quiet" });
     const first = await runDetection(config("split"), sets, {
       progress: "quiet",
