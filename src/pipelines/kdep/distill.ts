@@ -5,10 +5,9 @@
 // for its (epoch, image indices), the images the student sees being the same augmentation.
 import { join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
-import { subsetByIndex } from "../../data/datasets/select.js";
 import { type Batch, DataLoader } from "../../data/loader.js";
 import type { TransformStep } from "../../data/transforms/pipeline.js";
-import { shardIndices, syncBuffers } from "../../distributed/evalShard.js";
+import { syncBuffers } from "../../distributed/evalShard.js";
 import type { DistGroup } from "../../distributed/group.js";
 import { convertSyncBatchNorm } from "../../distributed/syncBatchNorm.js";
 import { removeStaleTemps } from "../../io/atomicWrite.js";
@@ -19,6 +18,7 @@ import type { GradScalerOptions, SGD } from "../../optim/index.js";
 import { resolveAmp, type Tensor, tidy } from "../../tensor/index.js";
 import { toTensors } from "../common/batches.js";
 import type { CheckpointValue } from "../common/checkpoint.js";
+import { evalShardOf } from "../common/evalShard.js";
 import { pollSignals, StopSignal } from "../common/interrupt.js";
 import { runTraining } from "../common/run.js";
 import { RunLog } from "../common/runLog.js";
@@ -256,8 +256,7 @@ async function validationLoss(
   if (dist) syncBuffers(dist, [distiller]);
   distiller.eval();
   // Data-parallel: each rank its shard of the images, the sums added over the ranks.
-  const val = inputs.val;
-  const shard = dist ? subsetByIndex(val, shardIndices(val.length, dist), val.spec.name) : val;
+  const { shard } = evalShardOf(inputs.val, dist);
   const valLoader = new DataLoader(shard, {
     batchSize: Math.min(c.batchSize, 256),
     transform: inputs.valTransform ?? inputs.trainTransform,

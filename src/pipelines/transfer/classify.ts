@@ -4,10 +4,9 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
-import { subsetByIndex } from "../../data/datasets/select.js";
 import { type Batch, DataLoader } from "../../data/loader.js";
 import type { TransformStep } from "../../data/transforms/pipeline.js";
-import { shardIndices, syncBuffers } from "../../distributed/evalShard.js";
+import { syncBuffers } from "../../distributed/evalShard.js";
 import type { DistGroup } from "../../distributed/group.js";
 import type { Backbone } from "../../models/backbone.js";
 import { BatchNorm1d, F, type Module } from "../../nn/index.js";
@@ -15,6 +14,7 @@ import type { SGD } from "../../optim/index.js";
 import { noGrad, type Tensor, tidy } from "../../tensor/index.js";
 import { toTensors } from "../common/batches.js";
 import type { CheckpointValue } from "../common/checkpoint.js";
+import { evalShardOf } from "../common/evalShard.js";
 import { runTraining } from "../common/run.js";
 import type { TransferConfig } from "./classifyConfig.js";
 import { ClassificationMeter } from "./metrics.js";
@@ -76,7 +76,7 @@ export async function evaluateClassifier(
   const logits = o.logits ?? ((x: Tensor) => model.forward(x));
   const dist = o.distributed;
   if (dist) syncBuffers(dist, [model, ...(o.modules ?? [])]);
-  const shard = dist ? subsetByIndex(data, shardIndices(data.length, dist), data.spec.name) : data;
+  const { shard } = evalShardOf(data, dist);
   const loader = new DataLoader(shard, {
     batchSize: o.batchSize ?? 128,
     transform,

@@ -6,20 +6,15 @@
 import { mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Dataset } from "../../data/datasets/dataset.js";
-import { subsetByIndex } from "../../data/datasets/select.js";
 import { DataLoader } from "../../data/loader.js";
 import { IMAGENET_MEAN, IMAGENET_STD } from "../../data/transforms/pipeline.js";
 import { segEvalTransform } from "../../data/transforms/segmentation.js";
-import {
-  gatherNamed,
-  type NamedBytes,
-  shardIndices,
-  syncBuffers,
-} from "../../distributed/evalShard.js";
+import { gatherNamed, type NamedBytes, syncBuffers } from "../../distributed/evalShard.js";
 import type { DistGroup } from "../../distributed/group.js";
 import { atomicWriteFile } from "../../io/atomicWrite.js";
 import type { PSPNet } from "../../models/pspnet.js";
 import { toTensors } from "../common/batches.js";
+import { evalShardOf } from "../common/evalShard.js";
 import { type SlidingOptions, slidingPredict } from "./segInfer.js";
 import { ConfusionMatrix, perClassTable, type SegMetrics } from "./segMetrics.js";
 import { labelPng, triptychPng } from "./segVis.js";
@@ -50,8 +45,7 @@ export async function evaluateSegmentation(
   const dist = o.distributed;
   const lead = !dist || dist.isLead;
   if (dist) syncBuffers(dist, [model]);
-  const positions = shardIndices(data.length, dist);
-  const shard = dist ? subsetByIndex(data, positions, data.spec.name) : data;
+  const { shard, positions } = evalShardOf(data, dist);
   const loader = new DataLoader(shard, {
     batchSize: 1,
     transform: segEvalTransform({ crop: null, mean, std }),

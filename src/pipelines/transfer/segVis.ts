@@ -2,7 +2,6 @@
 // PASCAL VOC palette (the bit-interleaved colour map every segmentation tool uses), ignore
 // pixels in VOC's cream (224, 224, 192).
 import sharp from "sharp";
-import { atomicWriteFile } from "../../io/atomicWrite.js";
 import type { Tensor } from "../../tensor/index.js";
 
 export function vocPalette(n = 256): Uint8Array {
@@ -55,19 +54,7 @@ function colour(
   }
 }
 
-/** Writes image | truth | prediction as one PNG (truth and prediction [H, W] integers). */
-export async function writeTriptych(
-  path: string,
-  image: Tensor,
-  truth: Tensor,
-  pred: Tensor,
-  mean: number[],
-  std: number[],
-): Promise<void> {
-  atomicWriteFile(path, await triptychPng(image, truth, pred, mean, std), { syncDir: false });
-}
-
-/** image | truth | prediction as the bytes of one PNG. */
+/** image | truth | prediction as the bytes of one PNG (truth and prediction [H, W] integers). */
 export async function triptychPng(
   image: Tensor,
   truth: Tensor,
@@ -91,12 +78,7 @@ export async function triptychPng(
     .toBuffer();
 }
 
-/** A predicted label map [H, W] as a one-channel PNG of class indices (what masks hold). */
-export async function writeLabelPng(path: string, pred: Tensor): Promise<void> {
-  atomicWriteFile(path, await labelPng(pred), { syncDir: false });
-}
-
-/** A predicted label map [H, W] as the bytes of a one-channel PNG of class indices. */
+/** A predicted label map [H, W] as the bytes of a one-channel PNG of class indices (what masks hold). */
 export async function labelPng(pred: Tensor): Promise<Buffer> {
   const [h, w] = pred.shape;
   const p = pred.to({ dtype: "uint8", device: "cpu" });
