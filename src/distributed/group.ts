@@ -28,7 +28,6 @@ export class DistGroup {
   readonly localRank: number;
   readonly #env: DistEnv;
   #failed: Error | null = null;
-  #leadWaits = 0;
   #arrivals = 0;
   /** Where the group's own small tensors live: NCCL reduces CUDA tensors only. */
   readonly #device: string;
@@ -126,8 +125,8 @@ export class DistGroup {
 
   /**
    * Waits, with no time limit, until every rank has arrived here: before the collectives that
-   * end work each rank does on its own share (an evaluation shard), which may take longer on
-   * one rank than the collective timeout. Fails if rank 0's store goes.
+   * end work each rank does on its own share (an evaluation shard) or rank 0 does alone, which
+   * may outlast the collective timeout. Fails if rank 0's store goes.
    */
   async allArrive(): Promise<void> {
     const round = this.#arrivals++;
@@ -173,24 +172,6 @@ export class DistGroup {
       throw new Error(
         `rank(s) ${differ.join(", ")} run with different ${what} than rank 0: start every rank with the same command and settings`,
       );
-  }
-
-  /**
-   * After work rank 0 does alone (an evaluation that may outlast the collective timeout): the
-   * others wait here, with no time limit, until rank 0 arrives; they fail if its store goes.
-   */
-  async leadDone(): Promise<void> {
-    const key = `lead-done/${this.#leadWaits++}`;
-    try {
-      if (this.isLead) native.distStoreSet(key, "1");
-      else while (!native.distStoreCheck([key])) await new Promise((r) => setTimeout(r, 200));
-    } catch (e) {
-      throw new Error(
-        `rank ${this.rank}/${this.worldSize}: rank 0 stopped responding while the others waited for it (${message(e)})`,
-      );
-    }
-    // Rank 0 keeps its store up until everyone has seen the key.
-    this.barrier();
   }
 
   /**
